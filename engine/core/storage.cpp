@@ -1,0 +1,46 @@
+#include "engine/core/storage.h"
+
+#include <cstdlib>
+
+#include "engine/core/error.h"
+
+namespace gantry {
+namespace {
+
+// 64-byte aligned host memory, so vector loads and BLAS see aligned rows.
+class CpuAllocator final : public Allocator {
+ public:
+  void* allocate(size_t nbytes, Device) override {
+    const size_t rounded = (nbytes + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+    GANTRY_CHECK(p != nullptr, "CPU allocator: out of memory allocating ", nbytes, " bytes");
+    return p;
+  }
+  void deallocate(void* ptr, Device) override { std::free(ptr); }
+};
+
+CpuAllocator g_cpu_allocator;
+Allocator* g_allocators[kNumDeviceTypes] = {&g_cpu_allocator, nullptr};
+
+}  // namespace
+
+Allocator& allocator_for(DeviceType type) {
+  Allocator* a = g_allocators[static_cast<int>(type)];
+  GANTRY_CHECK(a != nullptr, "no allocator for device type ", device_type_name(type),
+               ": this build of gantry has no ", device_type_name(type), " backend");
+  return *a;
+}
+
+void register_allocator(DeviceType type, Allocator* allocator) {
+  g_allocators[static_cast<int>(type)] = allocator;
+}
+
+Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
+  data_ = allocator_for(device.type).allocate(nbytes, device);
+}
+
+Storage::~Storage() {
+  if (data_) allocator_for(device_.type).deallocate(data_, device_);
+}
+
+}  // namespace gantry

@@ -1,0 +1,40 @@
+#pragma once
+// Shared test helpers: the device list of the device-parameterised suites and random inputs.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/ops/ops.h"
+
+namespace gantry::testing {
+
+// Every device a parameterised suite runs on: CPU always, cuda:0 too (skipped without a GPU).
+std::vector<Device> all_devices();
+std::string device_test_name(const ::testing::TestParamInfo<Device>& info);
+
+// Base fixture: GetParam() is the device; CUDA instances skip with a message when there is no GPU.
+class DeviceTest : public ::testing::TestWithParam<Device> {
+ protected:
+  void SetUp() override;
+  Device device() const { return GetParam(); }
+};
+
+#define GANTRY_INSTANTIATE_DEVICE_TEST(Suite) \
+  INSTANTIATE_TEST_SUITE_P(Devices, Suite, ::testing::ValuesIn(::gantry::testing::all_devices()), \
+                           ::gantry::testing::device_test_name)
+
+// Uniform random values in [lo, hi) from a seeded std::mt19937_64 (independent of the engine's RNG).
+Tensor random_uniform(const Shape& shape, uint64_t seed, double lo = -1.0, double hi = 1.0,
+                      DType dtype = DType::f64, Device device = kCPU);
+// Values in [lo, hi) kept at least `gap` away from every point in `kinks` (for ReLU-like ops).
+Tensor random_away_from(const Shape& shape, uint64_t seed, const std::vector<double>& kinks, double gap,
+                        double lo = -1.0, double hi = 1.0, DType dtype = DType::f64, Device device = kCPU);
+
+// Element-wise |a - b| <= atol + rtol |b| on host copies; reports the worst element.
+::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, double rtol = 1e-5,
+                                     double atol = 1e-8);
+
+std::string test_data_path(const std::string& name);
+
+}  // namespace gantry::testing
