@@ -1,0 +1,74 @@
+#include "train/samplers.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/ops/ops.h"
+#include "engine/random/generator.h"
+#include "train/coreset.h"
+
+namespace gantry::train {
+
+void CoresetFactor::validate(const char* what) const {
+  GANTRY_CHECK(std::isfinite(start) && start >= 1.0, what, ": the core-set factor must be >= 1, got ", start);
+  GANTRY_CHECK(!anneal || total_steps >= 1, what, ": annealing needs total_steps >= 1, got ", total_steps);
+}
+
+double CoresetFactor::at(int64_t step) const {
+  if (!anneal) return start;
+  const double progress = std::clamp(static_cast<double>(step) / static_cast<double>(total_steps), 0.0, 1.0);
+  return start + (1.0 - start) * progress;
+}
+
+int64_t CoresetFactor::pool_size(int64_t batch, int64_t step) const {
+  return std::max(batch, static_cast<int64_t>(std::llround(at(step) * static_cast<double>(batch))));
+}
+
+namespace {
+std::string factor_text(const CoresetFactor& f) {
+  std::string s = "core-set (factor " + std::to_string(f.start);
+  return s + (f.anneal ? ", annealed to 1)" : ")");
+}
+}  // namespace
+
+PriorLatentSampler::PriorLatentSampler(int64_t latent_dim, Device device)
+    : latent_dim_(latent_dim), device_(device) {
+  GANTRY_CHECK(latent_dim >= 1, "PriorLatentSampler: latent_dim must be >= 1, got ", latent_dim);
+}
+
+Tensor PriorLatentSampler::sample(int64_t batch, Generator& gen, int64_t) {
+  GANTRY_CHECK(batch >= 1, "PriorLatentSampler: batch must be >= 1, got ", batch);
+  return randn({batch, latent_dim_}, gen, DType::f32, device_);
+}
+
+CoresetLatentSampler::CoresetLatentSampler(int64_t latent_dim, CoresetFactor factor, Device device)
+    : prior_(latent_dim, device), factor_(factor) {
+  factor_.validate("CoresetLatentSampler");
+}
+
+Tensor CoresetLatentSampler::sample(int64_t batch, Generator& gen, int64_t step) {
+  const Tensor pool = prior_.sample(factor_.pool_size(batch, step), gen, step);
+  if (pool.size(0) == batch) return pool;
+  return index_select(pool, 0, greedy_k_center(pool, batch, gen));
+}
+
+std::string CoresetLatentSampler::describe() const { return factor_text(factor_); }
+
+Tensor UniformDataSampler::sample(int64_t batch, Generator& gen, int64_t) {
+  return source_->draw(batch, gen).examples;
+}
+
+CoresetDataSampler::CoresetDataSampler(std::shared_ptr<RealDataSource> source, CoresetFactor factor)
+    : source_(std::move(source)), factor_(factor) {
+  factor_.validate("CoresetDataSampler");
+}
+
+Tensor CoresetDataSampler::sample(int64_t batch, Generator& gen, int64_t step) {
+  DrawnExamples pool = source_->draw(factor_.pool_size(batch, step), gen);
+  if (pool.examples.size(0) == batch) return pool.examples;
+  return index_select(pool.examples, 0, greedy_k_center(pool.embeddings, batch, gen));
+}
+
+std::string CoresetDataSampler::describe() const { return factor_text(factor_); }
+
+}  // namespace gantry::train

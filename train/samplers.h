@@ -1,0 +1,107 @@
+#pragma once
+// Where a training step's latents and real examples come from. The plain samplers draw a batch
+// directly; the core-set samplers (Small-GAN) draw a larger pool uniformly (factor * B) and keep B by
+// greedy k-center, on the latents themselves or on the real examples' embeddings.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/core/tensor.h"
+
+namespace gantry {
+class Generator;
+}
+
+namespace gantry::train {
+
+// The pool factor of a core-set sampler: fixed, or annealed linearly from `start` at step 0 to 1 at
+// `total_steps` (so late training sees plain uniform batches). The pool is round(factor * B) >= B.
+struct CoresetFactor {
+  double start = 4.0;
+  bool anneal = false;
+  int64_t total_steps = 1;
+
+  // Throws unless start >= 1 (and total_steps >= 1 when annealing).
+  void validate(const char* what) const;
+  double at(int64_t step) const;
+  int64_t pool_size(int64_t batch, int64_t step) const;
+};
+
+// ---- latents ----
+class LatentSampler {
+ public:
+  virtual ~LatentSampler() = default;
+  // [batch, latent_dim] latents for the given training step.
+  virtual Tensor sample(int64_t batch, Generator& gen, int64_t step) = 0;
+  virtual std::string describe() const = 0;
+};
+
+// z ~ N(0, I) of dimension latent_dim.
+class PriorLatentSampler final : public LatentSampler {
+ public:
+  PriorLatentSampler(int64_t latent_dim, Device device = kCPU);
+  Tensor sample(int64_t batch, Generator& gen, int64_t step) override;
+  std::string describe() const override { return "prior"; }
+  int64_t latent_dim() const { return latent_dim_; }
+
+ private:
+  int64_t latent_dim_;
+  Device device_;
+};
+
+// Draws pool_size(B) prior latents and keeps B of them by greedy k-center.
+class CoresetLatentSampler final : public LatentSampler {
+ public:
+  CoresetLatentSampler(int64_t latent_dim, CoresetFactor factor, Device device = kCPU);
+  Tensor sample(int64_t batch, Generator& gen, int64_t step) override;
+  std::string describe() const override;
+
+ private:
+  PriorLatentSampler prior_;
+  CoresetFactor factor_;
+};
+
+// ---- real data ----
+struct DrawnExamples {
+  Tensor examples;    // [n, ...] what the critic sees
+  Tensor embeddings;  // [n, d] what core-set selection measures distances on
+};
+
+// Draws n real examples uniformly at random from the whole dataset or distribution.
+class RealDataSource {
+ public:
+  virtual ~RealDataSource() = default;
+  virtual DrawnExamples draw(int64_t n, Generator& gen) = 0;
+  virtual std::string describe() const = 0;
+};
+
+class DataSampler {
+ public:
+  virtual ~DataSampler() = default;
+  virtual Tensor sample(int64_t batch, Generator& gen, int64_t step) = 0;
+  virtual std::string describe() const = 0;
+};
+
+class UniformDataSampler final : public DataSampler {
+ public:
+  explicit UniformDataSampler(std::shared_ptr<RealDataSource> source) : source_(std::move(source)) {}
+  Tensor sample(int64_t batch, Generator& gen, int64_t step) override;
+  std::string describe() const override { return "uniform"; }
+
+ private:
+  std::shared_ptr<RealDataSource> source_;
+};
+
+// Draws pool_size(B) examples uniformly and keeps B by greedy k-center on their embeddings.
+class CoresetDataSampler final : public DataSampler {
+ public:
+  CoresetDataSampler(std::shared_ptr<RealDataSource> source, CoresetFactor factor);
+  Tensor sample(int64_t batch, Generator& gen, int64_t step) override;
+  std::string describe() const override;
+
+ private:
+  std::shared_ptr<RealDataSource> source_;
+  CoresetFactor factor_;
+};
+
+}  // namespace gantry::train
