@@ -1,0 +1,43 @@
+#pragma once
+// A training run's folder: config.json, metrics.json, log.jsonl, checkpoints and pictures. Creating
+// one checks up front that it is writable, so a bad --out fails before any training starts.
+#include <cstdint>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace gantry::train {
+
+class RunFolder {
+ public:
+  // Creates the folder (and parents) and probes that a file can be written there; throws
+  // gantry::Error naming the path and the reason otherwise.
+  explicit RunFolder(std::string root);
+  const std::string& root() const { return root_; }
+  std::string file(const std::string& name) const;
+  bool exists(const std::string& name) const;
+  // Pretty-printed, written atomically.
+  void write_json(const std::string& name, const nlohmann::json& value) const;
+  nlohmann::json read_json(const std::string& name) const;
+
+ private:
+  std::string root_;
+};
+
+// An append-only JSON-lines log, flushed after every record so a crash loses at most one line.
+class JsonLinesLog {
+ public:
+  // Starts a fresh log (truncating any old one).
+  explicit JsonLinesLog(const std::string& path);
+  // Continues a log after a resume: keeps only the records whose "step" is <= last_step, so the
+  // resumed run's records follow without duplicates.
+  JsonLinesLog(const std::string& path, int64_t last_step);
+  void write(const nlohmann::json& record);
+
+ private:
+  std::string path_;
+  std::ofstream out_;
+};
+
+}  // namespace gantry::train
