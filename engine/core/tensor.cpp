@@ -330,8 +330,8 @@ Tensor& Tensor::set_requires_grad(bool r) {
 }
 
 Tensor Tensor::grad() const { return Tensor(impl().grad_holder); }
-void Tensor::set_grad(const Tensor& g) { impl().grad_holder = g.impl_ptr(); }
-void Tensor::zero_grad() { impl().grad_holder.reset(); }
+void Tensor::set_grad(const Tensor& g) const { impl().grad_holder = g.impl_ptr(); }
+void Tensor::zero_grad() const { impl().grad_holder.reset(); }
 
 Tensor Tensor::detach() const { return make_view(*this, shape(), strides(), offset()); }
 

@@ -86,8 +86,8 @@ class Tensor {
   const std::shared_ptr<autograd::Node>& grad_fn() const { return impl().grad_fn; }
   uint32_t output_nr() const { return impl().output_nr; }
   Tensor grad() const;
-  void set_grad(const Tensor& g);
-  void zero_grad();  // drops .grad (set to undefined)
+  void set_grad(const Tensor& g) const;
+  void zero_grad() const;  // drops .grad (set to undefined); the handle is const, the tensor is not
   Tensor detach() const;  // shares storage, no history
   void backward(const Tensor& grad_output = Tensor(), bool retain_graph = false,
                 bool create_graph = false) const;
