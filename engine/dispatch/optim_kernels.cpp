@@ -1,0 +1,6 @@
+#include "engine/dispatch/optim_kernels.h"
+
+namespace gantry {
+GANTRY_DEFINE_DISPATCH(AdamKernel, adam_kernel);
+GANTRY_DEFINE_DISPATCH(SGDKernel, sgd_kernel);
+}  // namespace gantry

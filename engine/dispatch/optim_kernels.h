@@ -1,0 +1,42 @@
+#pragma once
+// Kernel tables of the fused optimiser updates. One call updates a list of parameters (all on the
+// kernel's device, same dtype), so a backend may process them as one multi-tensor launch. Every
+// tensor is contiguous and has the parameter's shape; updates are in place.
+#include <cstdint>
+#include <vector>
+
+#include "engine/core/tensor.h"
+#include "engine/dispatch/dispatch.h"
+
+namespace gantry {
+
+struct AdamHyper {
+  double lr, beta1, beta2, eps, weight_decay;
+  bool amsgrad;
+};
+
+// One parameter's Adam update. `step` is the step count after this update (>= 1), used for the
+// bias corrections. max_exp_avg_sq is defined only with amsgrad.
+struct AdamSlot {
+  Tensor param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq;
+  int64_t step;
+};
+
+struct SGDHyper {
+  double lr, momentum, dampening, weight_decay;
+  bool nesterov;
+};
+
+// momentum_buffer is defined when momentum != 0; `first_step` says it is uninitialised (it then
+// becomes the (weight-decayed) gradient, as in PyTorch).
+struct SGDSlot {
+  Tensor param, grad, momentum_buffer;
+  bool first_step;
+};
+
+using AdamKernel = void (*)(const AdamHyper& hyper, std::vector<AdamSlot>& slots);
+using SGDKernel = void (*)(const SGDHyper& hyper, std::vector<SGDSlot>& slots);
+GANTRY_DECLARE_DISPATCH(AdamKernel, adam_kernel);
+GANTRY_DECLARE_DISPATCH(SGDKernel, sgd_kernel);
+
+}  // namespace gantry
