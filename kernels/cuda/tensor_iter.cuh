@@ -59,9 +59,11 @@ struct OffsetCalculator {
   }
 };
 
-// Collapses the operands' dims (dropping size-1 dims, merging dims contiguous in every operand).
+// Collapses dims of N operands given their strides (elements) and itemsizes: drops size-1 dims and
+// merges dims contiguous in every operand. Strides in the result are in bytes.
 template <int N>
-IterGeometry<N> collapse_geometry(const Shape& shape, const std::array<const Tensor*, N>& operands, const char* op) {
+IterGeometry<N> collapse_geometry(const Shape& shape, const std::array<const Shape*, N>& element_strides,
+                                  const std::array<int64_t, N>& itemsizes, const char* op) {
   IterGeometry<N> g;
   int64_t sizes[64];
   int64_t strides[64][N];
@@ -70,8 +72,7 @@ IterGeometry<N> collapse_geometry(const Shape& shape, const std::array<const Ten
   for (size_t d = shape.size(); d-- > 0;) {
     if (shape[d] == 1) continue;
     int64_t s[N];
-    for (int k = 0; k < N; ++k)
-      s[k] = operands[k]->strides()[d] * static_cast<int64_t>(itemsize(operands[k]->dtype()));
+    for (int k = 0; k < N; ++k) s[k] = (*element_strides[k])[d] * itemsizes[k];
     if (nd > 0) {
       bool mergeable = true;
       for (int k = 0; k < N; ++k)
@@ -85,15 +86,25 @@ IterGeometry<N> collapse_geometry(const Shape& shape, const std::array<const Ten
     for (int k = 0; k < N; ++k) strides[nd][k] = s[k];
     ++nd;
   }
-  GANTRY_CHECK(nd <= kMaxIterDims, op, ": the CUDA elementwise iterator handles at most ", kMaxIterDims,
-               " non-mergeable dims, got ", nd, " for shape ", shape_str(shape),
-               "; make the operands contiguous first");
+  GANTRY_CHECK(nd <= kMaxIterDims, op, ": the CUDA iterator handles at most ", kMaxIterDims,
+               " non-mergeable dims, got ", nd, " for shape ", shape_str(shape), "; make the operands contiguous first");
   g.ndim = nd;
   for (int d = 0; d < nd; ++d) {
     g.sizes[d] = sizes[d];
     for (int k = 0; k < N; ++k) g.strides[d][k] = strides[d][k];
   }
   return g;
+}
+
+template <int N>
+IterGeometry<N> collapse_geometry(const Shape& shape, const std::array<const Tensor*, N>& operands, const char* op) {
+  std::array<const Shape*, N> strides{};
+  std::array<int64_t, N> itemsizes{};
+  for (int k = 0; k < N; ++k) {
+    strides[k] = &operands[k]->strides();
+    itemsizes[k] = static_cast<int64_t>(itemsize(operands[k]->dtype()));
+  }
+  return collapse_geometry<N>(shape, strides, itemsizes, op);
 }
 
 // True when every byte offset reachable in the geometry (and the element count) fits in int32.
