@@ -47,6 +47,13 @@ ReducedDims resolve(const char* op, const Tensor& x, const DimList& dims, bool k
   return r;
 }
 
+// reshape() that also accepts 0-dim tensors (one element) going to an all-ones shape, which
+// Tensor::reshape does not view.
+Tensor reshape_any(const Tensor& t, const Shape& shape) {
+  if (t.dim() == 0 && !shape.empty()) return t.expand(Shape(shape.size(), 1));
+  return t.reshape(shape);
+}
+
 // The kernel's result in keepdim form, reshaped to the requested form (no history).
 Tensor reduce_raw(ReduceOp op, const Tensor& x, const ReducedDims& r) {
   Tensor out = empty(r.keep_shape, x.dtype(), x.device());
@@ -61,9 +68,9 @@ Tensor extreme_reduce(const char* name, ReduceOp op, const Tensor& x, const DimL
   Tensor out = reduce_raw(op, x, r);
   if (needs_grad({x}))
     record(name, {x}, {&out}, [x, r, so = SavedTensor::output(out)](const BackwardContext& ctx) -> TensorList {
-      const Tensor extreme = ctx.unpack(so).detach().reshape(r.keep_shape);
+      const Tensor extreme = reshape_any(ctx.unpack(so).detach(), r.keep_shape);
       const Tensor hit = eq(x.detach(), extreme).to(x.dtype());
-      const Tensor share = div(ctx.grad(0).reshape(r.keep_shape), sum(hit, r.dims, true));
+      const Tensor share = div(reshape_any(ctx.grad(0), r.keep_shape), sum(hit, r.dims, true));
       return {mul(hit, share)};
     });
   return out;
@@ -73,7 +80,7 @@ Tensor extreme_reduce(const char* name, ReduceOp op, const Tensor& x, const DimL
 std::pair<Tensor, Tensor> arg_reduce(const char* name, ArgReduceOp op, const Tensor& x, int64_t dim, bool keepdim) {
   detail::check_defined(name, x);
   dim = wrap_dim(dim, x.dim(), name);
-  const Tensor xv = x.dim() == 0 ? x.reshape({1}) : x;
+  const Tensor xv = x.dim() == 0 ? reshape_any(x, {1}) : x;
   GANTRY_CHECK(xv.shape()[dim] > 0, name, ": cannot reduce the zero-size dim ", dim, " of shape ",
                shape_str(x.shape()));
   Shape keep = xv.shape();
@@ -81,8 +88,9 @@ std::pair<Tensor, Tensor> arg_reduce(const char* name, ArgReduceOp op, const Ten
   Tensor values = empty(keep, x.dtype(), x.device());
   Tensor indices = empty(keep, DType::i64, x.device());
   arg_reduce_kernel(x.device().type, op, values, indices, xv, dim);
-  Shape out_shape = x.shape();
-  if (!keepdim && x.dim() > 0) out_shape.erase(out_shape.begin() + dim);
+  Shape out_shape = keepdim ? keep : xv.shape();
+  if (!keepdim) out_shape.erase(out_shape.begin() + dim);
+  if (x.dim() == 0) out_shape = {};
   values = values.view(out_shape);
   indices = indices.view(out_shape);
   if (needs_grad({x}))
@@ -92,8 +100,8 @@ std::pair<Tensor, Tensor> arg_reduce(const char* name, ArgReduceOp op, const Ten
              along[dim] = in_shape[dim];
              const Tensor positions = arange(0, in_shape[dim], 1, DType::i64, idx.device()).view(along);
              const Tensor g = ctx.grad(0);
-             const Tensor chosen = eq(positions, idx.reshape(keep)).to(g.dtype());
-             return {mul(chosen, g.reshape(keep)).reshape(x_shape)};
+             const Tensor chosen = eq(positions, reshape_any(idx, keep)).to(g.dtype());
+             return {mul(chosen, reshape_any(g, keep)).reshape(x_shape)};
            });
   return {values, indices};
 }
@@ -108,7 +116,7 @@ Tensor sum(const Tensor& x_in, const DimList& dims, bool keepdim) {
   Tensor out = reduce_raw(ReduceOp::sum, x, r);
   if (needs_grad({x}))
     record("sum", {x}, {&out}, [x_shape = x.shape(), keep = r.keep_shape](const BackwardContext& ctx) -> TensorList {
-      return {ctx.grad(0).reshape(keep).expand(x_shape)};
+      return {reshape_any(ctx.grad(0), keep).expand(x_shape)};
     });
   return out;
 }
