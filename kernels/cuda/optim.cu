@@ -1,0 +1,189 @@
+// Fused multi-tensor Adam/AMSGrad and SGD updates: one launch per call (per dtype) covers every
+// parameter. The host splits the tensors into chunks, uploads a table of chunk descriptors and
+// per-tensor pointers/scalars into a workspace, and each block updates one chunk. The arithmetic per
+// element follows the CPU kernels (kernels/cpu/adam.cpp, sgd.cpp) operation by operation; the
+// device may fuse multiply-adds, so results agree to rounding, not bit for bit.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "engine/dispatch/optim_kernels.h"
+#include "kernels/cuda/runtime.h"
+#include "kernels/cuda/workspace.h"
+
+namespace gantry::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int64_t kChunkElements = 64 * 1024;
+
+struct Chunk {
+  int32_t tensor;
+  int64_t begin, end;
+};
+
+template <typename T>
+struct AdamTensor {
+  T *p, *m, *v, *vmax;
+  const T* g;
+  T neg_step_size, bias_correction2_sqrt;
+};
+
+template <typename T>
+struct AdamScalars {
+  T wd, beta1, one_minus_beta1, beta2, one_minus_beta2, eps;
+  bool decay;
+};
+
+template <typename T>
+struct SgdTensor {
+  T *p, *buf;
+  const T* g;
+  bool first_step;
+};
+
+template <typename T>
+struct SgdScalars {
+  T wd, momentum, one_minus_dampening, neg_lr;
+  bool decay, nesterov;
+};
+
+template <typename T>
+__global__ void adam_multi_tensor(const Chunk* chunks, const AdamTensor<T>* tensors, AdamScalars<T> h) {
+  const Chunk c = chunks[blockIdx.x];
+  const AdamTensor<T> t = tensors[c.tensor];
+  for (int64_t i = c.begin + threadIdx.x; i < c.end; i += blockDim.x) {
+    const T gi = h.decay ? t.g[i] + h.wd * t.p[i] : t.g[i];
+    const T m = t.m[i] * h.beta1 + h.one_minus_beta1 * gi;
+    const T v = t.v[i] * h.beta2 + h.one_minus_beta2 * gi * gi;
+    t.m[i] = m;
+    t.v[i] = v;
+    T second = v;
+    if (t.vmax) {
+      second = t.vmax[i] > v ? t.vmax[i] : v;
+      t.vmax[i] = second;
+    }
+    const T denom = sqrt(second) / t.bias_correction2_sqrt + h.eps;
+    t.p[i] = t.p[i] + t.neg_step_size * m / denom;
+  }
+}
+
+template <typename T>
+__global__ void sgd_multi_tensor(const Chunk* chunks, const SgdTensor<T>* tensors, SgdScalars<T> h) {
+  const Chunk c = chunks[blockIdx.x];
+  const SgdTensor<T> t = tensors[c.tensor];
+  for (int64_t i = c.begin + threadIdx.x; i < c.end; i += blockDim.x) {
+    T d = h.decay ? t.g[i] + h.wd * t.p[i] : t.g[i];
+    if (t.buf) {
+      const T b = t.first_step ? d : t.buf[i] * h.momentum + h.one_minus_dampening * d;
+      t.buf[i] = b;
+      d = h.nesterov ? d + h.momentum * b : b;
+    }
+    t.p[i] = t.p[i] + h.neg_lr * d;
+  }
+}
+
+// Uploads the chunk table and the per-tensor table into one workspace, then calls
+// `launch(chunks, tensors, num_chunks, stream)`: one block per chunk, one launch.
+template <typename Desc, typename Launch>
+void run_multi_tensor(const std::vector<Desc>& tensors, const std::vector<int64_t>& sizes, Device device,
+                      Launch launch) {
+  std::vector<Chunk> chunks;
+  for (size_t t = 0; t < tensors.size(); ++t)
+    for (int64_t b = 0; b < sizes[t]; b += kChunkElements)
+      chunks.push_back(Chunk{static_cast<int32_t>(t), b, std::min(sizes[t], b + kChunkElements)});
+  if (chunks.empty()) return;
+  const size_t chunk_bytes = chunks.size() * sizeof(Chunk);
+  const size_t table_offset = (chunk_bytes + 255) / 256 * 256;
+  const size_t total = table_offset + tensors.size() * sizeof(Desc);
+  std::vector<char> host(total);
+  std::memcpy(host.data(), chunks.data(), chunk_bytes);
+  std::memcpy(host.data() + table_offset, tensors.data(), tensors.size() * sizeof(Desc));
+  DeviceGuard guard(device);
+  const cudaStream_t stream = current_stream(device.index);
+  Workspace ws(total, device.index);
+  GANTRY_CUDA_CHECK(cudaMemcpyAsync(ws.data(), host.data(), total, cudaMemcpyHostToDevice, stream));
+  // The pageable host buffer must stay valid until the copy has read it.
+  GANTRY_CUDA_CHECK(cudaStreamSynchronize(stream));
+  launch(reinterpret_cast<const Chunk*>(ws.data()), reinterpret_cast<const Desc*>(ws.as<char>() + table_offset),
+         static_cast<unsigned>(chunks.size()), stream);
+  GANTRY_CUDA_LAUNCH_CHECK();
+}
+
+void check_slot_tensor(const Tensor& t, const Tensor& param, const char* op, const char* name) {
+  GANTRY_CHECK(t.defined() && t.device() == param.device() && t.dtype() == param.dtype() && t.is_contiguous() &&
+                   t.shape() == param.shape(),
+               op, ": ", name, " must be a contiguous ", dtype_name(param.dtype()), " tensor of shape ",
+               shape_str(param.shape()), " on ", param.device().str());
+}
+
+void cuda_adam(const AdamHyper& h, std::vector<AdamSlot>& slots) {
+  if (slots.empty()) return;
+  const Device device = slots[0].param.device();
+  const DType dtype = slots[0].param.dtype();
+  check_device(device, "adam");
+  dispatch_floating(dtype, "adam", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    std::vector<AdamTensor<T>> tensors;
+    std::vector<int64_t> sizes;
+    for (AdamSlot& s : slots) {
+      check_slot_tensor(s.param, slots[0].param, "adam", "param");
+      for (const auto& [t, name] : {std::pair<const Tensor*, const char*>{&s.grad, "grad"}, {&s.exp_avg, "exp_avg"},
+                                    {&s.exp_avg_sq, "exp_avg_sq"}})
+        check_slot_tensor(*t, s.param, "adam", name);
+      if (h.amsgrad) check_slot_tensor(s.max_exp_avg_sq, s.param, "adam", "max_exp_avg_sq");
+      GANTRY_CHECK(s.param.device() == device && s.param.dtype() == dtype, "adam: all parameters must share one device "
+                   "and dtype");
+      const double t = static_cast<double>(s.step);
+      tensors.push_back(AdamTensor<T>{s.param.data_ptr<T>(), s.exp_avg.data_ptr<T>(), s.exp_avg_sq.data_ptr<T>(),
+                                      h.amsgrad ? s.max_exp_avg_sq.data_ptr<T>() : nullptr, s.grad.data_ptr<T>(),
+                                      static_cast<T>(-(h.lr / (1.0 - std::pow(h.beta1, t)))),
+                                      static_cast<T>(std::sqrt(1.0 - std::pow(h.beta2, t)))});
+      sizes.push_back(s.param.numel());
+    }
+    const AdamScalars<T> scalars{static_cast<T>(h.weight_decay), static_cast<T>(h.beta1), static_cast<T>(1.0 - h.beta1),
+                                 static_cast<T>(h.beta2),        static_cast<T>(1.0 - h.beta2), static_cast<T>(h.eps),
+                                 h.weight_decay != 0};
+    run_multi_tensor(tensors, sizes, device,
+                     [&](const Chunk* chunks, const AdamTensor<T>* table, unsigned n, cudaStream_t stream) {
+                       adam_multi_tensor<T><<<n, kThreads, 0, stream>>>(chunks, table, scalars);
+                     });
+  });
+}
+
+void cuda_sgd(const SGDHyper& h, std::vector<SGDSlot>& slots) {
+  if (slots.empty()) return;
+  const Device device = slots[0].param.device();
+  const DType dtype = slots[0].param.dtype();
+  check_device(device, "sgd");
+  dispatch_floating(dtype, "sgd", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    std::vector<SgdTensor<T>> tensors;
+    std::vector<int64_t> sizes;
+    for (SGDSlot& s : slots) {
+      check_slot_tensor(s.param, slots[0].param, "sgd", "param");
+      check_slot_tensor(s.grad, s.param, "sgd", "grad");
+      if (h.momentum != 0) check_slot_tensor(s.momentum_buffer, s.param, "sgd", "momentum_buffer");
+      tensors.push_back(SgdTensor<T>{s.param.data_ptr<T>(), h.momentum != 0 ? s.momentum_buffer.data_ptr<T>() : nullptr,
+                                     s.grad.data_ptr<T>(), s.first_step});
+      sizes.push_back(s.param.numel());
+    }
+    const SgdScalars<T> scalars{static_cast<T>(h.weight_decay), static_cast<T>(h.momentum),
+                                static_cast<T>(1.0 - h.dampening), static_cast<T>(-h.lr), h.weight_decay != 0,
+                                h.nesterov};
+    run_multi_tensor(tensors, sizes, device,
+                     [&](const Chunk* chunks, const SgdTensor<T>* table, unsigned n, cudaStream_t stream) {
+                       sgd_multi_tensor<T><<<n, kThreads, 0, stream>>>(chunks, table, scalars);
+                     });
+  });
+}
+
+}  // namespace
+
+GANTRY_REGISTER_KERNEL(adam_kernel, CUDA, &cuda_adam);
+GANTRY_REGISTER_KERNEL(sgd_kernel, CUDA, &cuda_sgd);
+
+}  // namespace gantry::cuda
