@@ -1,0 +1,59 @@
+#pragma once
+// Everything that defines a mixture-of-Gaussians training run (the `gantry mog train` options), its
+// validation (all checks happen before training starts) and its JSON form (config.json).
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace gantry::mog {
+
+enum class BatchSelection { full, top_k, bottom_k };
+
+struct MogTrainConfig {
+  // Problem and optimisation (defaults: the top-k paper's MoG setup).
+  int64_t modes = 25;
+  int64_t steps = 100000;  // generator steps
+  int64_t batch = 256;
+  uint64_t seed = 0;
+  std::string loss = "non-saturating";
+  double lr = 1e-4;
+  double beta1 = 0.5;
+  double beta2 = 0.999;
+  int64_t d_steps = 1;
+  // Top-k.
+  BatchSelection selection = BatchSelection::full;
+  std::string topk_target = "g";  // g | d | gd
+  double gamma = 0.99;
+  std::string nu = "0.75";  // fraction of B or absolute count
+  int64_t decay_every = 2000;
+  // Core-set (Small-GAN).
+  bool coreset_prior = false;
+  double fz = 4.0;
+  bool coreset_data = false;
+  double fx = 8.0;
+  bool anneal = false;  // factors go linearly from f to 1 over the run
+  // Bookkeeping.
+  int64_t eval_every = 0;        // 0: evaluate at the end only
+  int64_t eval_samples = 10000;
+  int64_t log_every = 100;
+  int64_t checkpoint_every = 5000;  // plus one at the end
+  int threads = 1;
+  std::string out;
+
+  // Throws gantry::Error with a message naming the option for every invalid setting.
+  void validate() const;
+  // The number of samples nu resolves to at this batch size.
+  double nu_count() const;
+  // A short name of the method ("baseline", "top-k", "core-set", ...).
+  std::string method_name() const;
+  nlohmann::json to_json() const;
+  static MogTrainConfig from_json(const nlohmann::json& j);
+  // The settings a resumed run must share with the run it continues (all but steps and bookkeeping).
+  nlohmann::json identity_json() const;
+};
+
+const char* batch_selection_name(BatchSelection s);
+BatchSelection parse_batch_selection(const std::string& s);
+
+}  // namespace gantry::mog

@@ -1,0 +1,45 @@
+#pragma once
+// A complete mixture-of-Gaussians training run built from a MogTrainConfig: models, optimisers,
+// samplers and update policy wired into the generic GanTrainer, with the run folder (config.json,
+// log.jsonl, metrics.json, samples.png, checkpoint.safetensors), periodic evaluation, checkpoints and
+// resume. `gantry mog train` and the end-to-end tests both call run_mog_training().
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "eval/mog_metrics.h"
+#include "train/gan_trainer.h"
+#include "train/mog/mog_config.h"
+
+namespace gantry::mog {
+
+struct MogRunOptions {
+  bool resume = false;            // continue from <out>/checkpoint.safetensors
+  std::FILE* progress = nullptr;  // progress display stream (nullptr: silent)
+  bool write_samples_png = true;
+  // Called after every training step (tests record the losses).
+  std::function<void(const train::GanStepStats&)> on_step;
+  // Stop after this many steps of this invocation (simulates an interrupted run); < 0: no limit.
+  int64_t stop_after = -1;
+};
+
+struct MogRunResult {
+  eval::MogMetrics metrics;  // of the final evaluation
+  int64_t steps_done = 0;
+  double steps_per_second = 0;
+  double seconds = 0;
+};
+
+// The run folder's file names.
+inline constexpr const char* kCheckpointFile = "checkpoint.safetensors";
+inline constexpr const char* kConfigFile = "config.json";
+inline constexpr const char* kMetricsFile = "metrics.json";
+inline constexpr const char* kLogFile = "log.jsonl";
+inline constexpr const char* kSamplesFile = "samples.png";
+
+// Validates the config, prepares the run folder (all before training), then trains.
+MogRunResult run_mog_training(const MogTrainConfig& config, const MogRunOptions& options = {});
+
+}  // namespace gantry::mog
