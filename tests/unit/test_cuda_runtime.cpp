@@ -186,6 +186,48 @@ TEST_P(CudaRuntimeTest, RandomStreamsMatchTheCpu) {
   EXPECT_EQ(gpu_gen.offset(), cpu_gen.offset());
 }
 
+TEST_P(CudaRuntimeTest, ReductionsAndSoftmaxMatchTheCpuOnStridedInputs) {
+  for (DType dt : kFloatTypes) {
+    const double tol = dt == DType::f32 ? 1e-5 : 1e-12;
+    // [9, 300, 7] seen through a permutation: every reduced/kept dim is strided.
+    const Tensor x = random_uniform({7, 9, 300}, 81, -2, 2, dt).permute({1, 2, 0});
+    const Tensor xd = random_uniform({7, 9, 300}, 81, -2, 2, dt, device()).permute({1, 2, 0});
+    for (const DimList& dims : {DimList{}, DimList{0}, DimList{1}, DimList{2}, DimList{0, 2}}) {
+      EXPECT_TRUE(all_close(sum(xd, dims).to(kCPU), sum(x, dims), tol, tol)) << "sum " << dtype_name(dt);
+      EXPECT_TRUE(all_close(amax(xd, dims).to(kCPU), amax(x, dims), 0, 0)) << "amax";
+      EXPECT_TRUE(all_close(amin(xd, dims, true).to(kCPU), amin(x, dims, true), 0, 0)) << "amin keepdim";
+    }
+    for (int64_t dim : {0, 1, 2}) {
+      EXPECT_TRUE(all_close(softmax(xd, dim).to(kCPU), softmax(x, dim), tol, tol)) << "softmax dim " << dim;
+      EXPECT_TRUE(all_close(log_softmax(xd, dim).to(kCPU), log_softmax(x, dim), tol, tol)) << "log_softmax";
+      const auto [cv, ci] = max(x, dim);
+      const auto [gv, gi] = max(xd, dim);
+      EXPECT_TRUE(all_close(gv.to(kCPU), cv, 0, 0));
+      EXPECT_EQ(to_vector<int64_t>(gi), to_vector<int64_t>(ci)) << "argmax dim " << dim;
+    }
+  }
+}
+
+TEST_P(CudaRuntimeTest, TopkGatherAndScatterMatchTheCpu) {
+  // Rounded values give many ties, which must go to the lower index on both devices.
+  const Tensor scores = mul(random_uniform({6, 517}, 91, -5, 5, DType::f64), 2.0).to(DType::i64).to(DType::f64);
+  const Tensor scores_d = scores.to(device());
+  for (bool largest : {true, false}) {
+    const auto [cv, ci] = topk(scores, 40, 1, largest);
+    const auto [gv, gi] = topk(scores_d, 40, 1, largest);
+    EXPECT_TRUE(all_close(gv.to(kCPU), cv, 0, 0));
+    EXPECT_EQ(to_vector<int64_t>(gi), to_vector<int64_t>(ci)) << (largest ? "largest" : "smallest");
+  }
+  const Tensor x = random_uniform({5, 33}, 92, -1, 1, DType::f64);
+  const Tensor index = mul(random_uniform({5, 20}, 93, 0, 1, DType::f64), 32.99).to(DType::i64);
+  EXPECT_TRUE(all_close(gather(x.to(device()), 1, index.to(device())).to(kCPU), gather(x, 1, index), 0, 0));
+  const Tensor src = random_uniform({5, 20}, 94, -1, 1, DType::f64);
+  EXPECT_TRUE(all_close(scatter_add({5, 33}, 1, index.to(device()), src.to(device())).to(kCPU),
+                        scatter_add({5, 33}, 1, index, src), 1e-12, 1e-12));
+  const Tensor bad = full({5, 20}, 33, DType::i64, device());
+  EXPECT_TRUE(throws_error_mentioning([&] { (void)gather(x.to(device()), 1, bad); }, {"gather", "33"}));
+}
+
 #ifdef GANTRY_WITH_CUDA
 
 TEST_P(CudaRuntimeTest, AllocatorReusesFreedBlocksAndCountsThem) {

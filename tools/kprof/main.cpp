@@ -285,6 +285,9 @@ class Profiler {
       __nv_bfloat16* d = nullptr;
       GANTRY_CUDA_CHECK(cudaMalloc(&d, h.size() * sizeof(__nv_bfloat16)));
       GANTRY_CUDA_CHECK(cudaMemcpy(d, h.data(), h.size() * sizeof(__nv_bfloat16), cudaMemcpyHostToDevice));
+      // A pageable upload may still be in flight when cudaMemcpy returns, and the engine's stream does
+      // not order after the legacy stream.
+      GANTRY_CUDA_CHECK(cudaDeviceSynchronize());
       return d;
     }
   };
