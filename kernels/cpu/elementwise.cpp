@@ -97,7 +97,9 @@ void unary_typed(UnaryOp op, UnaryParams prm, Tensor& out, const Tensor& x) {
     case UnaryOp::abs: return map_unary<T>(out, x, [](T v) { return v < 0 ? T(-v) : v; });
     case UnaryOp::sign: return map_unary<T>(out, x, [](T v) { return T((v > 0) - (v < 0)); });
     case UnaryOp::relu: return map_unary<T>(out, x, [](T v) { return v > 0 ? v : T(0); });
-    case UnaryOp::leaky_relu: return map_unary<T>(out, x, [=](T v) { return v > 0 ? v : T(alpha * v); });
+    // Branch-free so the loop vectorises (a conditional multiply is not if-converted under strict FP).
+    case UnaryOp::leaky_relu:
+      return map_unary<T>(out, x, [=](T v) { return T(std::max(v, T(0)) + alpha * std::min(v, T(0))); });
     case UnaryOp::clamp: return map_unary<T>(out, x, [=](T v) { return std::min(std::max(v, alpha), beta); });
     case UnaryOp::add_scalar: return map_unary<T>(out, x, [=](T v) { return T(v + alpha); });
     case UnaryOp::mul_scalar: return map_unary<T>(out, x, [=](T v) { return T(v * alpha); });

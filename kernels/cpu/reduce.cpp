@@ -41,6 +41,23 @@ struct MinOp {
   template <typename T> using Acc = T;
 };
 
+// Folds a contiguous row into independent lanes (so the loop vectorises without reassociating a
+// single accumulator), then folds the lanes.
+template <typename T, typename Op>
+typename Op::template Acc<T> fold_contiguous(const T* __restrict src, int64_t n) {
+  using A = typename Op::template Acc<T>;
+  constexpr int64_t kLanes = 16;
+  A lanes[kLanes];
+  for (A& l : lanes) l = static_cast<A>(Op::template identity<T>());
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int64_t j = 0; j < kLanes; ++j) lanes[j] = Op::combine(lanes[j], src[i + j]);
+  for (; i < n; ++i) lanes[0] = Op::combine(lanes[0], src[i]);
+  A acc = lanes[0];
+  for (int64_t j = 1; j < kLanes; ++j) acc = Op::combine(acc, lanes[j]);
+  return acc;
+}
+
 Shape broadcast_strides(const Tensor& out, const Shape& shape) {
   Shape st(shape.size());
   for (size_t d = 0; d < shape.size(); ++d) st[d] = out.shape()[d] == shape[d] ? out.strides()[d] : 0;
@@ -60,8 +77,7 @@ void reduce_typed(Tensor& out, const Tensor& x) {
                     if (s[0] == 0) {  // the row runs along a reduced dim
                       A acc = static_cast<A>(*dst);
                       if (s[1] == sizeof(T)) {
-                        const T* src = reinterpret_cast<const T*>(p[1]);
-                        for (int64_t i = 0; i < n; ++i) acc = Op::combine(acc, src[i]);
+                        acc = Op::combine(acc, fold_contiguous<T, Op>(reinterpret_cast<const T*>(p[1]), n));
                       } else {
                         for (int64_t i = 0; i < n; ++i)
                           acc = Op::combine(acc, *reinterpret_cast<const T*>(p[1] + i * s[1]));
