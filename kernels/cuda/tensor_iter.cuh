@@ -110,7 +110,8 @@ IterGeometry<N> collapse_geometry(const Shape& shape, const std::array<const Ten
 // True when every byte offset reachable in the geometry (and the element count) fits in int32.
 template <int N>
 bool fits_32bit(const IterGeometry<N>& g, int64_t numel) {
-  if (numel > INT32_MAX) return false;
+  // Half the int32 range, so a grid-stride step past the end cannot overflow the loop index.
+  if (numel > (int64_t{1} << 30)) return false;
   for (int k = 0; k < N; ++k) {
     int64_t reach = 0;
     for (int d = 0; d < g.ndim; ++d) reach += (g.sizes[d] - 1) * std::llabs(g.strides[d][k]);
