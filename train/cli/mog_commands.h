@@ -1,0 +1,16 @@
+#pragma once
+// The `gantry mog ...` subcommands. Each takes the arguments after its subcommand words and returns
+// the process exit status.
+#include <string>
+#include <vector>
+
+namespace gantry::cli {
+
+int mog_train_command(const std::vector<std::string>& args);
+int mog_grid_command(const std::vector<std::string>& args);
+int mog_compare_command(const std::vector<std::string>& args);
+
+// Path of the running gantry binary (children of grid/compare re-run it).
+std::string self_executable_path();
+
+}  // namespace gantry::cli
