@@ -2,7 +2,7 @@
 // Per-element sampling formulas shared by every backend: element i of a fill is a pure function of
 // (seed, offset + i), so the CPU loop and a CUDA thread compute identical values (up to the libm of
 // each device for log/cos/erfc).
-#include <cmath>
+#include <math.h>  // global math names: usable in CUDA device code too
 #include <cstdint>
 
 #include "engine/random/philox.h"
@@ -10,7 +10,7 @@
 namespace gantry::random {
 
 GANTRY_HOST_DEVICE inline double standard_normal_cdf(double x) {
-  return 0.5 * erfc(-x * 0.70710678118654752440);
+  return 0.5 * ::erfc(-x * 0.70710678118654752440);
 }
 
 // Box-Muller from the block's four words (two 53-bit uniforms), in double.
@@ -18,7 +18,7 @@ GANTRY_HOST_DEVICE inline double standard_normal(const PhiloxWords& r) {
   // 1 - u lies in (0, 1], so the log is finite.
   const double u1 = 1.0 - uniform_double(r.w[0], r.w[1]);
   const double u2 = uniform_double(r.w[2], r.w[3]);
-  return sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2);
+  return ::sqrt(-2.0 * ::log(u1)) * ::cos(6.283185307179586476925 * u2);
 }
 
 // Inverse of the standard normal CDF restricted to [lo, hi]: safeguarded Newton iteration on
@@ -31,10 +31,10 @@ GANTRY_HOST_DEVICE inline double inverse_normal_cdf_in(double p, double lo, doub
   for (int it = 0; it < 100; ++it) {
     const double f = standard_normal_cdf(x) - p;
     if (f > 0) hi = x; else lo = x;
-    const double density = 0.39894228040143267794 * exp(-0.5 * x * x);
+    const double density = 0.39894228040143267794 * ::exp(-0.5 * x * x);
     double next = density > 0 ? x - f / density : 0.5 * (lo + hi);
     if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-    if (fabs(next - x) <= 1e-14 * (1.0 + fabs(x))) return next;
+    if (::fabs(next - x) <= 1e-14 * (1.0 + ::fabs(x))) return next;
     x = next;
   }
   return x;

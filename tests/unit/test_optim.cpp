@@ -29,6 +29,7 @@ Vec grad_at(int step, size_t n, double base) {
 }
 
 struct AdamReference {
+  explicit AdamReference(const optim::AdamOptions& options) : o(options) {}
   optim::AdamOptions o;
   Vec m, v, vmax;
   int t = 0;
@@ -144,6 +145,7 @@ TEST(Optimizer, BadInputsThrow) {
 }
 
 struct SGDReference {
+  explicit SGDReference(const optim::SGDOptions& options) : o(options) {}
   optim::SGDOptions o;
   Vec buf;
   void step(Vec& p, const Vec& grad) {

@@ -8,6 +8,7 @@
 #include "engine/ops/ops.h"
 #include "engine/random/generator.h"
 #include "engine/random/philox.h"
+#include "engine/random/sampling.h"
 #include "tests/support/test_util.h"
 
 namespace gantry {
@@ -31,6 +32,23 @@ TEST(Philox, KnownAnswerVectors) {
   expect_words(random::philox4x32({{0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u}}, 0xa4093822u,
                                   0x299f31d0u),
                0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u);
+}
+
+// The contract a CUDA kernel must follow: element i of a fill starting at offset o comes from the
+// Philox block (seed, o + i) through the formulas of engine/random/sampling.h.
+TEST(RandomStreamLayout, ElementsFollowTheDocumentedCounters) {
+  Generator g(0x1234abcd5678ef01ull);
+  (void)rand({3}, g);  // start at a non-zero offset
+  const uint64_t offset = g.offset();
+  const std::vector<float> u = to_vector<float>(rand({9}, g, DType::f32));
+  const std::vector<double> n = to_vector<double>(randn({9}, g, DType::f64));
+  const std::vector<int64_t> r = to_vector<int64_t>(randint(-5, 1000, {9}, g));
+  for (uint64_t i = 0; i < 9; ++i) {
+    EXPECT_EQ(u[i], random::uniform_float(random::philox_block(g.seed(), offset + i).w[0]));
+    EXPECT_EQ(n[i], random::standard_normal(random::philox_block(g.seed(), offset + 9 + i)));
+    EXPECT_EQ(r[i], random::uniform_int(random::philox_block(g.seed(), offset + 18 + i), -5, 1000));
+  }
+  EXPECT_EQ(g.offset(), offset + 27);
 }
 
 struct Moments {
