@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "engine/dispatch/kernels.h"
@@ -13,10 +14,6 @@
 
 namespace gantry::cuda {
 namespace {
-
-// Integer tensors evaluate transcendental ops in double and convert back.
-template <typename T>
-using MathType = std::conditional_t<std::is_floating_point_v<T>, T, double>;
 
 template <typename T>
 __device__ __forceinline__ bool is_nan(T x) {
@@ -35,43 +32,91 @@ struct CastFn {
   __device__ D operator()(S x) const { return static_cast<D>(x); }
 };
 
+// Integer x^e for e >= 0 by squaring; negative e as the CPU defines it (1, -1 or 0).
+template <typename T>
+__device__ __forceinline__ T int_pow(T x, T e) {
+  if constexpr (std::is_signed_v<T>)
+    if (e < 0) return x == 1 ? T(1) : (x == -1 ? (e % 2 == 0 ? T(1) : T(-1)) : T(0));
+  T r = 1;
+  for (T base = x; e > 0; e >>= 1, base *= base)
+    if (e & 1) r *= base;
+  return r;
+}
+
+// The same per-element formulas as kernels/cpu/elementwise.cpp, so both devices agree to rounding.
 template <typename T>
 struct UnaryFn {
-  using M = MathType<T>;
   UnaryOp op;
-  M alpha, beta;
+  T alpha, beta;  // converted like the CPU does (saturating for integers)
 
-  __device__ T operator()(T in) const {
-    const M x = static_cast<M>(in);
-    M r;
+  __device__ T operator()(T x) const {
     switch (op) {
-      case UnaryOp::neg: r = -x; break;
-      case UnaryOp::exp: r = ::exp(x); break;
-      case UnaryOp::log: r = ::log(x); break;
-      case UnaryOp::sqrt: r = ::sqrt(x); break;
-      case UnaryOp::abs: r = x < M(0) ? -x : x; break;
-      case UnaryOp::sign: r = static_cast<M>((x > M(0)) - (x < M(0))); break;
-      case UnaryOp::relu: r = x > M(0) ? x : M(0); break;
-      case UnaryOp::tanh: r = ::tanh(x); break;
-      case UnaryOp::sigmoid: r = M(1) / (M(1) + ::exp(-x)); break;
-      case UnaryOp::pow_scalar: r = ::pow(x, alpha); break;
-      case UnaryOp::leaky_relu: r = x > M(0) ? x : alpha * x; break;
-      case UnaryOp::softplus: {  // alpha = threshold, beta = scale; linear above the threshold
-        const M bx = beta * x;
-        r = bx > alpha ? x : ::log1p(::exp(bx)) / beta;
-        break;
+      case UnaryOp::neg: return T(-x);
+      case UnaryOp::abs: return x < T(0) ? T(-x) : x;
+      case UnaryOp::sign: return T((x > T(0)) - (x < T(0)));
+      case UnaryOp::relu: return x > T(0) ? x : T(0);
+      case UnaryOp::leaky_relu: return T((x > T(0) ? x : T(0)) + alpha * (x < T(0) ? x : T(0)));
+      case UnaryOp::clamp: {
+        const T lo = x < alpha ? alpha : x;  // std::min(std::max(x, alpha), beta)
+        return beta < lo ? beta : lo;
       }
-      case UnaryOp::clamp: r = x < alpha ? alpha : (x > beta ? beta : x); break;  // NaN passes through
-      case UnaryOp::add_scalar: r = x + alpha; break;
-      case UnaryOp::mul_scalar: r = x * alpha; break;
-      case UnaryOp::rsub_scalar: r = alpha - x; break;
-      case UnaryOp::rdiv_scalar: r = alpha / x; break;
-      case UnaryOp::step: r = x > alpha ? M(1) : beta; break;
-      default: r = x; break;
+      case UnaryOp::add_scalar: return T(x + alpha);
+      case UnaryOp::mul_scalar: return T(x * alpha);
+      case UnaryOp::rsub_scalar: return T(alpha - x);
+      case UnaryOp::step: return x > alpha ? T(1) : beta;
+      default: break;
     }
-    return static_cast<T>(r);
+    if constexpr (std::is_floating_point_v<T>) {
+      switch (op) {
+        case UnaryOp::exp: return ::exp(x);
+        case UnaryOp::log: return ::log(x);
+        case UnaryOp::sqrt: return ::sqrt(x);
+        case UnaryOp::tanh: return ::tanh(x);
+        case UnaryOp::sigmoid: return T(1) / (T(1) + ::exp(-x));
+        case UnaryOp::rdiv_scalar: return alpha / x;
+        case UnaryOp::softplus: {  // alpha = threshold, beta = scale; stable form, linear above the threshold
+          const T bx = beta * x;
+          if (bx > alpha) return x;
+          return ((bx > T(0) ? bx : T(0)) + ::log1p(::exp(-::fabs(bx)))) / beta;
+        }
+        case UnaryOp::pow_scalar:
+          if (alpha == T(2)) return x * x;
+          if (alpha == T(3)) return x * x * x;
+          if (alpha == T(1)) return x;
+          if (alpha == T(0.5)) return ::sqrt(x);
+          if (alpha == T(-1)) return T(1) / x;
+          return ::pow(x, alpha);
+        default: break;
+      }
+    } else {
+      if (op == UnaryOp::pow_scalar) return int_pow(x, alpha);
+    }
+    return x;  // unreachable: the host refuses unsupported (op, dtype) pairs
   }
 };
+
+template <typename T>
+T param_as(double v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return static_cast<T>(v);
+  } else {
+    if (v <= static_cast<double>(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
+    if (v >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+    return static_cast<T>(v);
+  }
+}
+
+// Integer tensors support the ops that stay in the integers (as on the CPU).
+bool unary_supports_integers(UnaryOp op, const UnaryParams& p) {
+  switch (op) {
+    case UnaryOp::neg: case UnaryOp::abs: case UnaryOp::sign: case UnaryOp::relu: case UnaryOp::leaky_relu:
+    case UnaryOp::clamp: case UnaryOp::add_scalar: case UnaryOp::mul_scalar: case UnaryOp::rsub_scalar:
+    case UnaryOp::step:
+      return true;
+    case UnaryOp::pow_scalar: return p.alpha >= 0 && p.alpha == std::floor(p.alpha);
+    default: return false;
+  }
+}
 
 template <typename T>
 struct BinaryFn {
@@ -84,9 +129,11 @@ struct BinaryFn {
       case BinaryOp::div:
         if constexpr (std::is_floating_point_v<T>) return a / b;
         else return b == T(0) ? T(0) : static_cast<T>(a / b);  // no trap on the device
-      case BinaryOp::pow: return static_cast<T>(::pow(static_cast<MathType<T>>(a), static_cast<MathType<T>>(b)));
-      case BinaryOp::maximum: return is_nan(a) ? a : (is_nan(b) ? b : (a > b ? a : b));  // NaN propagates
-      case BinaryOp::minimum: return is_nan(a) ? a : (is_nan(b) ? b : (a < b ? a : b));
+      case BinaryOp::pow:
+        if constexpr (std::is_floating_point_v<T>) return ::pow(a, b);
+        else return int_pow(a, b);
+      case BinaryOp::maximum: return (a > b || is_nan(a)) ? a : b;  // NaN propagates (either side)
+      case BinaryOp::minimum: return (a < b || is_nan(a)) ? a : b;
     }
     return a;
   }
@@ -180,11 +227,18 @@ void cuda_cross_device_copy(Tensor& dst, const Tensor& src) {
 void cuda_unary(UnaryOp op, UnaryParams p, Tensor& out, const Tensor& x) {
   check_same_device("unary", out, {&x});
   check_same_dtype("unary", out, x);
-  dispatch_all(out.dtype(), "unary", [&](auto tag) {
+  GANTRY_CHECK(is_floating(out.dtype()) || unary_supports_integers(op, p), "unary kernel: op ", static_cast<int>(op),
+               " is not supported for dtype ", dtype_name(out.dtype()));
+  auto launch = [&](auto tag) {
     using T = typename decltype(tag)::type;
-    using M = MathType<T>;
-    launch_elementwise<T, T>(out, {&x}, UnaryFn<T>{op, static_cast<M>(p.alpha), static_cast<M>(p.beta)}, "unary");
-  });
+    launch_elementwise<T, T>(out, {&x}, UnaryFn<T>{op, param_as<T>(p.alpha), param_as<T>(p.beta)}, "unary");
+  };
+  switch (out.dtype()) {
+    case DType::f32: return launch(type_tag<float>{});
+    case DType::f64: return launch(type_tag<double>{});
+    case DType::i64: return launch(type_tag<int64_t>{});
+    default: GANTRY_FAIL("unary kernel: dtype ", dtype_name(out.dtype()), " is not supported");
+  }
 }
 
 void cuda_binary(BinaryOp op, Tensor& out, const Tensor& a, const Tensor& b) {
