@@ -25,10 +25,12 @@ for gr in g["results"]:
 out = {"benchmark": "mlp forward+backward, 2-256-256-256-1 ReLU, batch 256, f32, CPU",
        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "cpu": cpu,
        "logical_cpus": os.cpu_count(), "commit": commit, "torch": t["impl"], "iters": g["iters"], "rows": rows,
-       "note": "median of per-iteration wall time; both measured in the same run; the machine may be shared"}
+       "load_average_1min": os.getloadavg()[0],
+       "note": "median of per-iteration wall time; both measured in the same run; a load average above the "
+               "core count means other work shared the CPUs and multi-thread numbers are unreliable"}
 json.dump(out, open(os.path.join(root, "bench/results/mlp_fwd_bwd_cpu.json"), "w"), indent=2)
 lines = ["# MLP forward+backward on CPU (gantry vs PyTorch)", "",
-         f"{out['benchmark']}. Date {out['date']}, CPU {cpu} ({out['logical_cpus']} logical), commit {commit}, {t['impl']}, {g['iters']} timed iterations.", "",
+         f"{out['benchmark']}. Date {out['date']}, CPU {cpu} ({out['logical_cpus']} logical), commit {commit}, {t['impl']}, {g['iters']} timed iterations, 1-min load average {out['load_average_1min']:.2f}.", "",
          "| threads | gantry median ms | torch median ms | gantry / torch |", "|---|---|---|---|"]
 lines += [f"| {r['threads']} | {r['gantry_median_ms']:.3f} | {r['torch_median_ms']:.3f} | {r['ratio_gantry_over_torch']:.2f} |" for r in rows]
 lines += ["", out["note"] + "."]
