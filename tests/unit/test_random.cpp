@@ -143,6 +143,11 @@ TEST_P(RandomTest, TruncatedNormalBoundsAndMoments) {
   const double var = 1 + (lo * pdf(lo) - hi * pdf(hi)) / z - mean * mean;
   EXPECT_NEAR(m.mean, mean, 0.01);
   EXPECT_NEAR(m.var, var, 0.01);
+  // A window far in the tail: the inverse CDF must still land inside it, near its lower edge.
+  const Moments tail = moments_of<double>(trunc_normal({20000}, 4.0, 5.0, g, DType::f64, device()));
+  EXPECT_GE(tail.min, 4.0);
+  EXPECT_LE(tail.max, 5.0);
+  EXPECT_NEAR(tail.mean, (pdf(4.0) - pdf(5.0)) / (cdf(5.0) - cdf(4.0)), 0.01);
   // A narrow symmetric window (the truncation trick) stays inside it.
   const Moments t = moments_of<float>(trunc_normal({50000}, -0.5, 0.5, g, DType::f32, device()));
   EXPECT_GE(t.min, -0.5);
