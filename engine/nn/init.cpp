@@ -8,12 +8,12 @@
 namespace gantry::nn::init {
 namespace {
 
-// Writes `values` (same shape, any dtype/device) into `t` without history.
-Tensor& assign(Tensor& t, const Tensor& values) {
+// Writes `values` (same shape, any dtype/device) into `t`'s storage without history.
+Tensor assign(const Tensor& t, const Tensor& values) {
   NoGradGuard no_grad;
-  Tensor src = values.device() == t.device() ? values : values.to(t.device());
-  copy_(t, src);
-  return t;
+  Tensor dst = t;  // a handle: writing through it writes t
+  copy_(dst, values.device() == t.device() ? values : values.to(t.device()));
+  return dst;
 }
 
 void check_target(const Tensor& t, const char* op) {
@@ -40,33 +40,35 @@ double calculate_gain(const std::string& nonlinearity, double param) {
               "' (linear, conv, sigmoid, tanh, relu, leaky_relu)");
 }
 
-Tensor& uniform_(Tensor& t, double lo, double hi, Generator& gen) {
+Tensor uniform_(const Tensor& t, double lo, double hi, Generator& gen) {
   check_target(t, "uniform_");
   return assign(t, uniform(t.shape(), lo, hi, gen, t.dtype(), t.device()));
 }
 
-Tensor& normal_(Tensor& t, double mean, double std, Generator& gen) {
+Tensor normal_(const Tensor& t, double mean, double std, Generator& gen) {
   check_target(t, "normal_");
   return assign(t, normal(t.shape(), mean, std, gen, t.dtype(), t.device()));
 }
 
-Tensor& zeros_(Tensor& t) {
+Tensor zeros_(const Tensor& t) {
   NoGradGuard no_grad;
-  return fill_(t, 0.0);
+  Tensor dst = t;
+  return fill_(dst, 0.0);
 }
 
-Tensor& ones_(Tensor& t) {
+Tensor ones_(const Tensor& t) {
   NoGradGuard no_grad;
-  return fill_(t, 1.0);
+  Tensor dst = t;
+  return fill_(dst, 1.0);
 }
 
-Tensor& xavier_uniform_(Tensor& t, Generator& gen, double gain) {
+Tensor xavier_uniform_(const Tensor& t, Generator& gen, double gain) {
   const auto [fan_in, fan_out] = fans(t);
   const double bound = gain * std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
   return uniform_(t, -bound, bound, gen);
 }
 
-Tensor& xavier_normal_(Tensor& t, Generator& gen, double gain) {
+Tensor xavier_normal_(const Tensor& t, Generator& gen, double gain) {
   const auto [fan_in, fan_out] = fans(t);
   return normal_(t, 0.0, gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out)), gen);
 }
@@ -80,16 +82,16 @@ double kaiming_std(const Tensor& t, double a, FanMode mode, const std::string& n
 }
 }  // namespace
 
-Tensor& kaiming_uniform_(Tensor& t, Generator& gen, double a, FanMode mode, const std::string& nonlinearity) {
+Tensor kaiming_uniform_(const Tensor& t, Generator& gen, double a, FanMode mode, const std::string& nonlinearity) {
   const double bound = std::sqrt(3.0) * kaiming_std(t, a, mode, nonlinearity);
   return uniform_(t, -bound, bound, gen);
 }
 
-Tensor& kaiming_normal_(Tensor& t, Generator& gen, double a, FanMode mode, const std::string& nonlinearity) {
+Tensor kaiming_normal_(const Tensor& t, Generator& gen, double a, FanMode mode, const std::string& nonlinearity) {
   return normal_(t, 0.0, kaiming_std(t, a, mode, nonlinearity), gen);
 }
 
-Tensor& orthogonal_(Tensor& t, Generator& gen, double gain) {
+Tensor orthogonal_(const Tensor& t, Generator& gen, double gain) {
   check_target(t, "orthogonal_");
   GANTRY_CHECK(t.dim() >= 2, "orthogonal_: expected at least 2 dims, got shape ", shape_str(t.shape()));
   const int64_t rows = t.size(0), cols = t.numel() / rows;

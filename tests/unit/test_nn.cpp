@@ -245,8 +245,8 @@ TEST(Init, OrthogonalIsOrthogonal) {
 TEST(Init, ParametersCanBeReinitialisedWhileRequiringGrad) {
   Generator gen(14);
   Linear layer(8, 8, true, gen);
-  Tensor w = layer.weight();
-  nn::init::orthogonal_(w, gen);
+  nn::init::orthogonal_(layer.weight(), gen);  // through the module's const handle
+  const Tensor& w = layer.weight();
   EXPECT_TRUE(w.requires_grad());
   expect_orthonormal_rows_or_cols(w, 1.0, 1e-6);  // stored in float32
 }
