@@ -88,6 +88,7 @@ int mog_train_command(const std::vector<std::string>& args) {
   ArgParser parser = make_parser();
   if (!parser.parse(args)) return 0;
   const mog::MogTrainConfig config = config_from(parser);
+  config.validate();  // every bad setting fails here, before any folder or training
   mog::MogRunOptions options;
   options.resume = parser.flag_set("resume");
   options.progress = parser.flag_set("quiet") ? nullptr : stdout;
