@@ -15,7 +15,7 @@ constexpr int kThreads = 1024;
 constexpr int kWarps = kThreads / 32;
 
 struct Candidate {
-  float dist;  // squared distance to the selected set; -1 once selected
+  double dist;  // squared distance to the selected set; -1 once selected
   int64_t index;
 };
 
@@ -36,7 +36,7 @@ __device__ Candidate block_argmax(Candidate c, Candidate* warp_best) {
   if (lane == 0) warp_best[warp] = c;
   __syncthreads();
   if (warp == 0) {
-    c = lane < kWarps ? warp_best[lane] : Candidate{-2.0f, INT64_MAX};
+    c = lane < kWarps ? warp_best[lane] : Candidate{-2.0, INT64_MAX};
     for (int off = 16; off > 0; off /= 2) {
       Candidate o;
       o.dist = __shfl_down_sync(0xffffffffu, c.dist, off);
@@ -51,9 +51,10 @@ __device__ Candidate block_argmax(Candidate c, Candidate* warp_best) {
   return best;
 }
 
+template <typename T>
 __global__ void __launch_bounds__(kThreads)
-    kcenter_kernel(const float* points, int64_t n, int64_t d, int64_t row_stride, int64_t col_stride, int64_t k,
-                   int64_t first, float* min_dist, int64_t* selected) {
+    kcenter_kernel(const T* points, int64_t n, int64_t d, int64_t row_stride, int64_t col_stride, int64_t k,
+                   int64_t first, double* min_dist, int64_t* selected) {
   __shared__ Candidate warp_best[kWarps];
   for (int64_t i = threadIdx.x; i < n; i += kThreads) min_dist[i] = INFINITY;
   int64_t center = first;
@@ -85,7 +86,7 @@ __global__ void __launch_bounds__(kThreads)
 Tensor kcenter_select(const Tensor& points, int64_t k, int64_t first_index) {
   check_device(points.device(), "kcenter_select");
   GANTRY_CHECK(points.dim() == 2, "kcenter_select: expected points [n, d], got shape ", shape_str(points.shape()));
-  GANTRY_CHECK(points.dtype() == DType::f32, "kcenter_select: expected float32 points, got ",
+  GANTRY_CHECK(is_floating(points.dtype()), "kcenter_select: expected float32 or float64 points, got ",
                dtype_name(points.dtype()));
   const int64_t n = points.size(0), d = points.size(1);
   GANTRY_CHECK(k >= 0 && k <= n, "kcenter_select: k = ", k, " must be in [0, ", n, "] for ", n, " points");
@@ -94,10 +95,13 @@ Tensor kcenter_select(const Tensor& points, int64_t k, int64_t first_index) {
   Tensor selected = empty({k}, DType::i64, points.device());
   if (k == 0) return selected;
   DeviceGuard guard(points.device());
-  Workspace min_dist(static_cast<size_t>(n) * sizeof(float), points.device().index);
-  kcenter_kernel<<<1, kThreads, 0, current_stream(points.device().index)>>>(
-      static_cast<const float*>(points.raw_data()), n, d, points.strides()[0], points.strides()[1], k, first_index,
-      min_dist.as<float>(), selected.data_ptr<int64_t>());
+  Workspace min_dist(static_cast<size_t>(n) * sizeof(double), points.device().index);
+  dispatch_floating(points.dtype(), "kcenter_select", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    kcenter_kernel<T><<<1, kThreads, 0, current_stream(points.device().index)>>>(
+        static_cast<const T*>(points.raw_data()), n, d, points.strides()[0], points.strides()[1], k, first_index,
+        min_dist.as<double>(), selected.data_ptr<int64_t>());
+  });
   GANTRY_CUDA_LAUNCH_CHECK();
   return selected;
 }

@@ -9,7 +9,8 @@
 
 namespace gantry::cuda {
 
-// points: [n, d] float32 on a CUDA device (any strides); 0 <= first_index < n; 0 <= k <= n.
+// points: [n, d] float32/float64 on a CUDA device (any strides); distances are accumulated in double
+// as in train/coreset.cpp; 0 <= first_index < n; 0 <= k <= n.
 // Returns the k selected indices, in selection order, as an int64 tensor [k] on the same device.
 Tensor kcenter_select(const Tensor& points, int64_t k, int64_t first_index);
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/random/generator.h"
+#include "train/coreset.h"
 #include "tests/support/error_matchers.h"
 #include "tests/support/test_util.h"
 
@@ -275,31 +276,10 @@ TEST_P(CudaRuntimeTest, TensorCoreMatmulIsCloseToExact) {
   }
 }
 
-TEST_P(CudaRuntimeTest, KCenterMatchesAHostGreedyLoop) {
+TEST_P(CudaRuntimeTest, KCenterMatchesTheCpuSampler) {
   const int64_t n = 1500, d = 19, k = 97, first = 413;
   const Tensor points = random_uniform({n, d}, 71, -1, 1, DType::f32);
-  const std::vector<float> p = to_vector<float>(points);
-  std::vector<float> best(n, INFINITY);
-  std::vector<bool> taken(n, false);
-  std::vector<int64_t> expected;
-  int64_t center = first;
-  for (int64_t r = 0; r < k; ++r) {
-    expected.push_back(center);
-    taken[center] = true;
-    int64_t next = -1;
-    float far = -1;
-    for (int64_t i = 0; i < n; ++i) {
-      if (taken[i]) continue;
-      float s = 0;
-      for (int64_t j = 0; j < d; ++j) {
-        const float diff = p[i * d + j] - p[center * d + j];
-        s += diff * diff;
-      }
-      best[i] = std::min(best[i], s);
-      if (best[i] > far) far = best[i], next = i;  // strict: ties keep the lower index
-    }
-    center = next;
-  }
+  const std::vector<int64_t> expected = train::greedy_k_center<float>(points.data_ptr<float>(), n, d, k, first);
   const Tensor got = cuda::kcenter_select(points.to(device()), k, first);
   EXPECT_EQ(to_vector<int64_t>(got), expected);
   EXPECT_TRUE(throws_error_mentioning([&] { (void)cuda::kcenter_select(points.to(device()), n + 1, 0); },

@@ -27,6 +27,7 @@
 #include "kernels/cuda/kcenter.h"
 #include "kernels/cuda/runtime.h"
 #include "tools/kprof/timer.h"
+#include "train/coreset.h"
 
 namespace gantry::kprof {
 namespace {
@@ -189,24 +190,7 @@ class Profiler {
   void profile_kcenter() {
     const int64_t n = 2048, d = 32, k = 256;
     const Tensor points = random_tensor({n, d}, 31);
-    const std::vector<float> p = to_vector<float>(points);
-    std::vector<float> best(n, INFINITY);
-    std::vector<bool> taken(n, false);
-    std::vector<int64_t> expected;
-    for (int64_t r = 0, c = 0; r < k; ++r) {
-      expected.push_back(c);
-      taken[c] = true;
-      int64_t next = -1;
-      float far = -1;
-      for (int64_t i = 0; i < n; ++i) {
-        if (taken[i]) continue;
-        float s = 0;
-        for (int64_t j = 0; j < d; ++j) s += (p[i * d + j] - p[c * d + j]) * (p[i * d + j] - p[c * d + j]);
-        best[i] = std::min(best[i], s);
-        if (best[i] > far) far = best[i], next = i;
-      }
-      c = next;
-    }
+    const std::vector<int64_t> expected = train::greedy_k_center<float>(points.data_ptr<float>(), n, d, k, 0);
     const Tensor pd = points.to(kGpu);
     Record r;
     r.kernel = "kcenter_select";
