@@ -30,14 +30,14 @@ struct MaxOp {
   template <typename T> static T identity() {
     return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
   }
-  template <typename A, typename T> static A combine(A acc, T v) { return (v > acc || is_nan(v)) ? v : acc; }
+  template <typename A, typename T> static A combine(A acc, T v) { return ((v > acc) | is_nan(v)) ? v : acc; }
   template <typename T> using Acc = T;
 };
 struct MinOp {
   template <typename T> static T identity() {
     return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
   }
-  template <typename A, typename T> static A combine(A acc, T v) { return (v < acc || is_nan(v)) ? v : acc; }
+  template <typename A, typename T> static A combine(A acc, T v) { return ((v < acc) | is_nan(v)) ? v : acc; }
   template <typename T> using Acc = T;
 };
 
