@@ -3,6 +3,7 @@
 //   vmax = max(vmax, v) (amsgrad);  denom = sqrt(v or vmax) / sqrt(1 - beta2^t) + eps
 //   p = p - (lr / (1 - beta1^t)) m / denom
 // Scalars are computed in double and rounded to the parameter type, as PyTorch does.
+#include <algorithm>
 #include <cmath>
 
 #include "engine/dispatch/optim_kernels.h"
