@@ -61,18 +61,18 @@ __global__ void __launch_bounds__(kThreads)
   for (int64_t round = 0; round < k; ++round) {
     if (threadIdx.x == 0) selected[round] = center;
     if (round + 1 == k) break;
-    const float* c = points + center * row_stride;
-    Candidate local{-2.0f, INT64_MAX};
+    const T* c = points + center * row_stride;
+    Candidate local{-2.0, INT64_MAX};
     for (int64_t i = threadIdx.x; i < n; i += kThreads) {
-      float dist = -1.0f;
-      if (i != center && min_dist[i] >= 0.0f) {
-        const float* p = points + i * row_stride;
-        float s = 0.0f;
+      double dist = -1.0;
+      if (i != center && min_dist[i] >= 0.0) {
+        const T* p = points + i * row_stride;
+        double s = 0.0;  // in double, like the CPU sampler (train/coreset.cpp), so both pick the same points
         for (int64_t j = 0; j < d; ++j) {
-          const float diff = p[j * col_stride] - c[j * col_stride];
+          const double diff = static_cast<double>(p[j * col_stride]) - static_cast<double>(c[j * col_stride]);
           s += diff * diff;
         }
-        dist = fminf(min_dist[i], s);
+        dist = fmin(min_dist[i], s);
       }
       min_dist[i] = dist;  // each i is owned by one thread, so no race
       local = better(local, Candidate{dist, i});
