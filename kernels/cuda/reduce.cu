@@ -1,6 +1,7 @@
-// CUDA reductions (sum, amax, amin) and arg-reductions (max/min with the first index). Each output
-// element is one block's job: the block's threads stride over the reduced elements and combine
-// their partial results in shared memory. The input may be strided: an output index maps to an input
+// CUDA reductions (sum, amax, amin) and arg-reductions (max/min with the first index). Usually each
+// output element is one block's job: the block's threads stride over the reduced elements and combine
+// their partial results in shared memory; when the outputs run along x's contiguous dim instead, each
+// thread reduces one output serially (coalesced across the warp). The input may be strided: an output index maps to an input
 // base offset through the kept dims, a reduced index to an offset through the reduced dims.
 // Floating sums accumulate in double (as on the CPU); amax/amin and max/min propagate NaN.
 #include <cuda_runtime.h>
@@ -118,6 +119,27 @@ __global__ void reduce_kernel_impl(const T* x, OffsetCalculator<int64_t, 1> kept
   }
 }
 
+// One thread per output, reducing serially: used when the outputs' innermost dim is contiguous in x
+// and the reduction is not, so neighbouring threads read neighbouring elements (e.g. a bias gradient,
+// the sum over the batch of [batch, features]).
+template <typename T, typename Combine, typename Store>
+__global__ void reduce_per_thread_kernel(const T* x, OffsetCalculator<int64_t, 1> kept,
+                                         OffsetCalculator<int64_t, 1> reduced, int64_t num_outputs,
+                                         int64_t reduce_size, Store store) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < num_outputs; o += stride) {
+    int64_t base[1];
+    kept.offsets(o, base);
+    typename Combine::Acc acc = Combine::identity();
+    for (int64_t r = 0; r < reduce_size; ++r) {
+      int64_t off[1];
+      reduced.offsets(r, off);
+      acc = Combine::combine(acc, Combine::lift(x[base[0] + off[0]], r));
+    }
+    store(o, acc);
+  }
+}
+
 // Threads per block: a power of two covering the reduced size, 32..256.
 int reduce_threads(int64_t reduce_size) {
   int t = 32;
@@ -127,8 +149,19 @@ int reduce_threads(int64_t reduce_size) {
 
 template <typename T, typename Combine, typename Store>
 void launch_reduce(const Tensor& x, const ReduceGeometry& g, Store store) {
+  const cudaStream_t stream = current_stream(x.device().index);
+  const bool outputs_contiguous = g.kept.ndim > 0 && g.kept.strides[0][0] == 1;
+  const bool reduction_contiguous = g.reduced.ndim > 0 && g.reduced.strides[0][0] == 1;
+  if (outputs_contiguous && !reduction_contiguous && g.num_outputs >= 256) {
+    constexpr int threads = 128;
+    reduce_per_thread_kernel<T, Combine><<<grid_for(g.num_outputs, threads), threads, 0, stream>>>(
+        static_cast<const T*>(x.raw_data()), OffsetCalculator<int64_t, 1>(g.kept),
+        OffsetCalculator<int64_t, 1>(g.reduced), g.num_outputs, g.reduce_size, store);
+    GANTRY_CUDA_LAUNCH_CHECK();
+    return;
+  }
   const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(g.num_outputs, 65535LL * 8));
-  reduce_kernel_impl<T, Combine><<<blocks, reduce_threads(g.reduce_size), 0, current_stream(x.device().index)>>>(
+  reduce_kernel_impl<T, Combine><<<blocks, reduce_threads(g.reduce_size), 0, stream>>>(
       static_cast<const T*>(x.raw_data()), OffsetCalculator<int64_t, 1>(g.kept), OffsetCalculator<int64_t, 1>(g.reduced),
       g.num_outputs, g.reduce_size, store);
   GANTRY_CUDA_LAUNCH_CHECK();
