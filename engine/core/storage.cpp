@@ -1,5 +1,7 @@
 #include "engine/core/storage.h"
 
+#include <malloc.h>
+
 #include <cstdlib>
 
 #include "engine/core/error.h"
@@ -20,6 +22,14 @@ class CpuAllocator final : public Allocator {
 };
 
 CpuAllocator g_cpu_allocator;
+
+// glibc serves blocks above 128 KiB with a fresh mmap and returns them on free, so every activation of
+// a training step would page-fault anew. Keeping large blocks in the heap lets steps reuse them.
+[[maybe_unused]] const bool g_keep_large_blocks = [] {
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  return true;
+}();
 Allocator* g_allocators[kNumDeviceTypes] = {&g_cpu_allocator, nullptr};
 
 }  // namespace

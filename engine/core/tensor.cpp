@@ -80,7 +80,7 @@ namespace {
 // Strides for viewing `t` as `shape` without copying, if possible (PyTorch's computeStride rule).
 bool view_strides(const Tensor& t, const Shape& shape, Shape& out) {
   out.assign(shape.size(), 0);
-  if (t.numel() == 0) {
+  if (t.numel() == 0 || t.dim() == 0) {
     out = contiguous_strides(shape);
     return true;
   }

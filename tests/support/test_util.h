@@ -7,6 +7,11 @@
 
 #include "engine/ops/ops.h"
 
+namespace gantry {
+// Test names and failure messages show "cpu"/"cuda:0" rather than raw bytes.
+inline void PrintTo(const Device& d, std::ostream* os) { *os << d.str(); }
+}  // namespace gantry
+
 namespace gantry::testing {
 
 // Every device a parameterised suite runs on: CPU always, cuda:0 too (skipped without a GPU).
