@@ -1,6 +1,6 @@
 // CUDA GEMM kernels and their registration in gemm_kernel / batched_gemm_kernel.
-//  - gemm_tiled: 64x64 output tiles, k-steps of 16 staged through shared memory, 256 threads each
-//    owning a 4x4 strided patch (rows ty + 16i, cols tx + 16j); exact arithmetic in T.
+//  - gemm_tiled: 128x128 output tiles in k-steps of 8 for f32 (8x8 outputs per thread), 64x64 in
+//    k-steps of 16 for f64/i64 (4x4 per thread), staged through shared memory; exact arithmetic in T.
 //  - gemm_tensor_core: 64x64 tiles, 4 warps each owning 32x32 as 2x2 WMMA 16x16 fragments; inputs are
 //    rounded to TF32 or BF16 while being staged into shared memory, accumulation is f32.
 // Both load each operand tile with consecutive threads walking its contiguous dim (which depends on the
@@ -73,14 +73,17 @@ __device__ __forceinline__ T load_b(const Args& g, const T* B, int64_t kk, int64
   return g.trans_b ? B[j * g.ldb + kk] : B[kk * g.ldb + j];
 }
 
-// Position of the e-th element of a tile in the order that walks the operand's stored contiguous dim.
+// Position of the e-th element of a BM x BK (a) or BK x BN (b) tile in the order that walks the
+// operand's stored contiguous dim, so consecutive threads load consecutive addresses.
+template <int BM, int BK>
 __device__ __forceinline__ void a_tile_coords(bool trans, int e, int& row, int& kk) {
-  if (!trans) { kk = e % kTileK; row = e / kTileK; }  // rows of a are contiguous in k
-  else { row = e % kTileM; kk = e / kTileM; }         // a^T: contiguous in m
+  if (!trans) { kk = e % BK; row = e / BK; }  // rows of a are contiguous in k
+  else { row = e % BM; kk = e / BM; }         // a^T: contiguous in m
 }
+template <int BK, int BN>
 __device__ __forceinline__ void b_tile_coords(bool trans, int e, int& kk, int& col) {
-  if (!trans) { col = e % kTileN; kk = e / kTileN; }  // rows of b are contiguous in n
-  else { kk = e % kTileK; col = e / kTileK; }         // b^T: contiguous in k
+  if (!trans) { col = e % BN; kk = e / BN; }  // rows of b are contiguous in n
+  else { kk = e % BK; col = e / BK; }         // b^T: contiguous in k
 }
 
 template <typename T, typename Acc>
@@ -91,54 +94,70 @@ __device__ __forceinline__ void store_c(const GemmArgs<T>& g, T* C, int64_t row,
   *dst = g.beta_is_zero ? r : r + g.beta * *dst;
 }
 
-constexpr int kTiledThreads = 256;
-
+// Tile shape of the exact kernel: BM x BN outputs per block, k-steps of BK, TM x TN outputs per
+// thread at rows ty + (BM/TM) i and cols tx + (BN/TN) j (strided, so shared-memory reads broadcast).
+template <int BM_, int BN_, int BK_, int TM_, int TN_>
+struct TiledConfig {
+  static constexpr int BM = BM_, BN = BN_, BK = BK_, TM = TM_, TN = TN_;
+  static constexpr int kThreadsM = BM / TM, kThreadsN = BN / TN, kThreads = kThreadsM * kThreadsN;
+  static_assert(BM * BK % kThreads == 0 && BK * BN % kThreads == 0, "tiles must split evenly over threads");
+};
+using TiledFloat = TiledConfig<128, 128, 8, 8, 8>;  // f32: 256 threads, 64 accumulators each
+using TiledWide = TiledConfig<64, 64, 16, 4, 4>;    // f64/i64: 256 threads, 16 accumulators each
 template <typename T>
-__global__ void __launch_bounds__(kTiledThreads) gemm_tiled_kernel(GemmArgs<T> g) {
-  __shared__ T As[kTileK][kTileM + 1];
-  __shared__ T Bs[kTileK][kTileN + 1];
+using TiledConfigFor = std::conditional_t<std::is_same_v<T, float>, TiledFloat, TiledWide>;
+
+template <typename T, typename Cfg>
+__global__ void __launch_bounds__(Cfg::kThreads) gemm_tiled_kernel(GemmArgs<T> g) {
+  constexpr int BM = Cfg::BM, BN = Cfg::BN, BK = Cfg::BK, TM = Cfg::TM, TN = Cfg::TN;
+  __shared__ T As[BK][BM + 1];
+  __shared__ T Bs[BK][BN + 1];
   const int64_t batch = g.batch_begin + blockIdx.z;
   const T* A = g.a + batch * g.stride_a;
   const T* B = g.b + batch * g.stride_b;
   T* C = g.c + batch * g.stride_c;
-  const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kTileM, col0 = static_cast<int64_t>(blockIdx.x) * kTileN;
-  const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
+  const int64_t row0 = static_cast<int64_t>(blockIdx.y) * BM, col0 = static_cast<int64_t>(blockIdx.x) * BN;
+  const int tid = threadIdx.x, tx = tid % Cfg::kThreadsN, ty = tid / Cfg::kThreadsN;
 
-  T acc[4][4];
+  T acc[TM][TN];
 #pragma unroll
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < TM; ++i)
 #pragma unroll
-    for (int j = 0; j < 4; ++j) acc[i][j] = T(0);
+    for (int j = 0; j < TN; ++j) acc[i][j] = T(0);
 
-  for (int64_t k0 = 0; k0 < g.k; k0 += kTileK) {
+  for (int64_t k0 = 0; k0 < g.k; k0 += BK) {
 #pragma unroll
-    for (int r = 0; r < kTileM * kTileK / kTiledThreads; ++r) {
-      const int e = tid + kTiledThreads * r;
-      int row, kk, col;
-      a_tile_coords(g.trans_a, e, row, kk);
+    for (int r = 0; r < BM * BK / Cfg::kThreads; ++r) {
+      int row, kk;
+      a_tile_coords<BM, BK>(g.trans_a, tid + Cfg::kThreads * r, row, kk);
       As[kk][row] = load_a<T>(g, A, row0 + row, k0 + kk);
-      b_tile_coords(g.trans_b, e, kk, col);
+    }
+#pragma unroll
+    for (int r = 0; r < BK * BN / Cfg::kThreads; ++r) {
+      int kk, col;
+      b_tile_coords<BK, BN>(g.trans_b, tid + Cfg::kThreads * r, kk, col);
       Bs[kk][col] = load_b<T>(g, B, k0 + kk, col0 + col);
     }
     __syncthreads();
 #pragma unroll
-    for (int kk = 0; kk < kTileK; ++kk) {
-      T av[4], bv[4];
+    for (int kk = 0; kk < BK; ++kk) {
+      T av[TM], bv[TN];
 #pragma unroll
-      for (int i = 0; i < 4; ++i) av[i] = As[kk][ty + 16 * i];
+      for (int i = 0; i < TM; ++i) av[i] = As[kk][ty + Cfg::kThreadsM * i];
 #pragma unroll
-      for (int j = 0; j < 4; ++j) bv[j] = Bs[kk][tx + 16 * j];
+      for (int j = 0; j < TN; ++j) bv[j] = Bs[kk][tx + Cfg::kThreadsN * j];
 #pragma unroll
-      for (int i = 0; i < 4; ++i)
+      for (int i = 0; i < TM; ++i)
 #pragma unroll
-        for (int j = 0; j < 4; ++j) acc[i][j] += av[i] * bv[j];
+        for (int j = 0; j < TN; ++j) acc[i][j] += av[i] * bv[j];
     }
     __syncthreads();
   }
 #pragma unroll
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < TM; ++i)
 #pragma unroll
-    for (int j = 0; j < 4; ++j) store_c(g, C, row0 + ty + 16 * i, col0 + tx + 16 * j, acc[i][j]);
+    for (int j = 0; j < TN; ++j)
+      store_c(g, C, row0 + ty + Cfg::kThreadsM * i, col0 + tx + Cfg::kThreadsN * j, acc[i][j]);
 }
 
 // ---- tensor cores ----
@@ -189,9 +208,9 @@ __global__ void __launch_bounds__(kTensorCoreThreads) gemm_tensor_core_kernel(Ge
     for (int r = 0; r < kTileM * kTileK / kTensorCoreThreads; ++r) {
       const int e = tid + kTensorCoreThreads * r;
       int row, kk, col;
-      a_tile_coords(g.trans_a, e, row, kk);
+      a_tile_coords<kTileM, kTileK>(g.trans_a, e, row, kk);
       As[row][kk] = Traits::convert(load_a<float>(g, A, row0 + row, k0 + kk));
-      b_tile_coords(g.trans_b, e, kk, col);
+      b_tile_coords<kTileK, kTileN>(g.trans_b, e, kk, col);
       Bs[kk][col] = Traits::convert(load_b<float>(g, B, k0 + kk, col0 + col));
     }
     __syncthreads();
@@ -244,10 +263,10 @@ GemmArgs<T> make_args(const GemmProblem& p, const T* a, const T* b, T* c) {
 }
 
 // Launches `kernel` over the output tiles, in chunks of at most 65535 batch entries.
-template <typename T, typename Kernel>
+template <int BM, int BN, typename T, typename Kernel>
 void launch_over_batches(GemmArgs<T> g, int64_t batch, int threads, Kernel kernel, cudaStream_t stream) {
   if (g.m == 0 || g.n == 0 || batch == 0) return;
-  const dim3 tiles(static_cast<unsigned>((g.n + kTileN - 1) / kTileN), static_cast<unsigned>((g.m + kTileM - 1) / kTileM));
+  const dim3 tiles(static_cast<unsigned>((g.n + BN - 1) / BN), static_cast<unsigned>((g.m + BM - 1) / BM));
   for (int64_t begin = 0; begin < batch; begin += kMaxGridZ) {
     g.batch_begin = begin;
     const unsigned chunk = static_cast<unsigned>(std::min<int64_t>(kMaxGridZ, batch - begin));
@@ -260,7 +279,9 @@ void launch_over_batches(GemmArgs<T> g, int64_t batch, int threads, Kernel kerne
 
 template <typename T>
 void gemm_tiled(const GemmProblem& p, const T* a, const T* b, T* c, cudaStream_t stream) {
-  launch_over_batches(make_args(p, a, b, c), p.batch, kTiledThreads, gemm_tiled_kernel<T>, stream);
+  using Cfg = TiledConfigFor<T>;
+  launch_over_batches<Cfg::BM, Cfg::BN>(make_args(p, a, b, c), p.batch, Cfg::kThreads, gemm_tiled_kernel<T, Cfg>,
+                                        stream);
 }
 template void gemm_tiled<float>(const GemmProblem&, const float*, const float*, float*, cudaStream_t);
 template void gemm_tiled<double>(const GemmProblem&, const double*, const double*, double*, cudaStream_t);
@@ -271,10 +292,10 @@ void gemm_tensor_core(const GemmProblem& p, const float* a, const float* b, floa
   const GemmArgs<float> g = make_args(p, a, b, c);
   switch (precision) {
     case MatmulPrecision::tf32:
-      launch_over_batches(g, p.batch, kTensorCoreThreads, gemm_tensor_core_kernel<MatmulPrecision::tf32>, stream);
+      launch_over_batches<kTileM, kTileN>(g, p.batch, kTensorCoreThreads, gemm_tensor_core_kernel<MatmulPrecision::tf32>, stream);
       return;
     case MatmulPrecision::bf16:
-      launch_over_batches(g, p.batch, kTensorCoreThreads, gemm_tensor_core_kernel<MatmulPrecision::bf16>, stream);
+      launch_over_batches<kTileM, kTileN>(g, p.batch, kTensorCoreThreads, gemm_tensor_core_kernel<MatmulPrecision::bf16>, stream);
       return;
     case MatmulPrecision::exact: gemm_tiled<float>(p, a, b, c, stream); return;
   }
