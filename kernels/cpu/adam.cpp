@@ -11,6 +11,27 @@
 namespace gantry::cpu {
 namespace {
 
+// The per-element loop is instantiated per option combination so it has no branches and vectorises.
+template <typename T, bool kDecay, bool kAmsgrad>
+void adam_loop(int64_t n, T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
+               T* __restrict vmax, T wd, T beta1, T one_minus_beta1, T beta2, T one_minus_beta2,
+               T neg_step_size, T bias_correction2_sqrt, T eps) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T gi = kDecay ? g[i] + wd * p[i] : g[i];
+    const T mi = m[i] * beta1 + one_minus_beta1 * gi;
+    const T vi = v[i] * beta2 + one_minus_beta2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    T second = vi;
+    if constexpr (kAmsgrad) {
+      second = std::max(vmax[i], vi);
+      vmax[i] = second;
+    }
+    const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
+    p[i] = p[i] + neg_step_size * mi / denom;
+  }
+}
+
 template <typename T>
 void adam_one(const AdamHyper& h, AdamSlot& s) {
   T* p = s.param.data_ptr<T>();
@@ -26,18 +47,15 @@ void adam_one(const AdamHyper& h, AdamSlot& s) {
   const T bias_correction2_sqrt = static_cast<T>(std::sqrt(1.0 - std::pow(h.beta2, t)));
   const T eps = static_cast<T>(h.eps);
   const int64_t n = s.param.numel();
-  for (int64_t i = 0; i < n; ++i) {
-    const T gi = h.weight_decay != 0 ? g[i] + wd * p[i] : g[i];
-    m[i] = m[i] * beta1 + one_minus_beta1 * gi;
-    v[i] = v[i] * beta2 + one_minus_beta2 * gi * gi;
-    T second = v[i];
-    if (vmax) {
-      vmax[i] = std::max(vmax[i], v[i]);
-      second = vmax[i];
-    }
-    const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
-    p[i] = p[i] + neg_step_size * m[i] / denom;
-  }
+  const bool decay = h.weight_decay != 0;
+  auto run = [&](auto loop) {
+    loop(n, p, g, m, v, vmax, wd, beta1, one_minus_beta1, beta2, one_minus_beta2, neg_step_size,
+         bias_correction2_sqrt, eps);
+  };
+  if (decay && vmax) run(adam_loop<T, true, true>);
+  else if (decay) run(adam_loop<T, true, false>);
+  else if (vmax) run(adam_loop<T, false, true>);
+  else run(adam_loop<T, false, false>);
 }
 
 void adam(const AdamHyper& h, std::vector<AdamSlot>& slots) {
