@@ -1,0 +1,70 @@
+#!/bin/bash
+# Steps per second of the full mixture-of-Gaussians protocol (baseline, top-k and core-set steps),
+# gantry vs PyTorch CPU, measured back to back in the same run on 1 and 2 threads. Writes
+# bench/results/mog_steps_cpu.{json,md}. gantry and PyTorch alternate for ROUNDS rounds (default 3) so
+# both see the same background load; each figure is the median over rounds.
+#   [ROUNDS=3] [STEPS=600] bench/run_mog_bench.sh [build-dir]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${1:-$root/build}"
+steps="${STEPS:-600}"
+gantry="$build/gantry"
+[ -x "$gantry" ] || { echo "run_mog_bench: $gantry not found; build first (scripts/build.sh)" >&2; exit 1; }
+/usr/bin/python3 -c "import torch" 2>/dev/null || { echo "run_mog_bench: needs Debian's python3-torch (GANTRY_WITH_TORCH=1 scripts/setup-deps.sh)" >&2; exit 1; }
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+records=""
+for round in $(seq "${ROUNDS:-3}"); do
+  for threads in 1 2; do
+    for method in baseline topk coreset; do
+      flags=()
+      case "$method" in
+        topk) flags=(--topk --nu 0.75 --gamma 0.5 --decay-every 1) ;;  # k at its floor: the costliest top-k step
+        coreset) flags=(--coreset-prior --coreset-data) ;;
+      esac
+      OPENBLAS_NUM_THREADS=$threads "$gantry" mog train --quiet --steps "$steps" --threads "$threads" \
+        --eval-samples 1000 --checkpoint-every 0 --log-every 0 "${flags[@]}" --out "$tmp/$method-$threads" >/dev/null
+      g=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['steps_per_second'])" "$tmp/$method-$threads/metrics.json")
+      t=$(OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads /usr/bin/python3 "$root/bench/mog_steps_torch.py" \
+            --threads "$threads" --steps "$steps" --method "$method" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['steps_per_s'])")
+      records+="$round $threads $method $g $t"$'\n'
+    done
+  done
+done
+mkdir -p "$root/bench/results"
+RECORDS="$records" ROOT="$root" STEPS="$steps" /usr/bin/python3 - <<'PY'
+import datetime, json, os, statistics, subprocess
+import torch
+
+root = os.environ["ROOT"]
+cells = {}
+for line in os.environ["RECORDS"].split("\n"):
+    if not line.strip():
+        continue
+    _, threads, method, g, t = line.split()
+    cells.setdefault((int(threads), method), []).append((float(g), float(t)))
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+rows = []
+for (threads, method), vals in sorted(cells.items()):
+    g = statistics.median(v[0] for v in vals)
+    t = statistics.median(v[1] for v in vals)
+    rows.append({"threads": threads, "method": method, "gantry_steps_per_s": g, "torch_steps_per_s": t,
+                 "ratio_gantry_over_torch": g / t, "rounds": [list(v) for v in vals]})
+out = {"benchmark": "MoG protocol training steps/s (G 2-256-256-256-2, D 2-256-256-256-1, batch 256, Adam, NS loss)",
+       "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "cpu": cpu,
+       "logical_cpus": os.cpu_count(), "commit": commit, "torch": torch.__version__, "steps": int(os.environ["STEPS"]),
+       "load_average_1min": os.getloadavg()[0], "rows": rows,
+       "note": "median over alternating rounds; gantry's figure is its trainer's own steps/s (training loop only), "
+               "PyTorch's the reference script bench/mog_steps_torch.py; a load average above the core count means "
+               "other work shared the CPUs"}
+json.dump(out, open(os.path.join(root, "bench/results/mog_steps_cpu.json"), "w"), indent=2)
+lines = ["# Mixture-of-Gaussians training speed on CPU (gantry vs PyTorch)", "",
+         f"{out['benchmark']}. Date {out['date']}, CPU {cpu} ({out['logical_cpus']} logical), commit {commit}, "
+         f"torch {out['torch']}, {out['steps']} steps per measurement, 1-min load average {out['load_average_1min']:.2f}.", "",
+         "| threads | method | gantry steps/s | PyTorch steps/s | gantry / PyTorch |", "|---|---|---|---|---|"]
+lines += [f"| {r['threads']} | {r['method']} | {r['gantry_steps_per_s']:.1f} | {r['torch_steps_per_s']:.1f} | {r['ratio_gantry_over_torch']:.2f} |" for r in rows]
+lines += ["", out["note"] + "."]
+open(os.path.join(root, "bench/results/mog_steps_cpu.md"), "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
