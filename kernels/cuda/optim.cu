@@ -105,9 +105,7 @@ void run_multi_tensor(const std::vector<Desc>& tensors, const std::vector<int64_
   DeviceGuard guard(device);
   const cudaStream_t stream = current_stream(device.index);
   Workspace ws(total, device.index);
-  GANTRY_CUDA_CHECK(cudaMemcpyAsync(ws.data(), host.data(), total, cudaMemcpyHostToDevice, stream));
-  // The pageable host buffer must stay valid until the copy has read it.
-  GANTRY_CUDA_CHECK(cudaStreamSynchronize(stream));
+  upload_async(ws.data(), host.data(), total, device.index, stream);  // no host-device synchronisation
   launch(reinterpret_cast<const Chunk*>(ws.data()), reinterpret_cast<const Desc*>(ws.as<char>() + table_offset),
          static_cast<unsigned>(chunks.size()), stream);
   GANTRY_CUDA_LAUNCH_CHECK();

@@ -160,6 +160,59 @@ void copy_device_to_host(void* dst_host, const void* src_device, size_t nbytes, 
   }
 }
 
+namespace {
+
+constexpr int kUploadSlots = 8;
+
+struct UploadSlot {
+  void* pinned = nullptr;
+  size_t capacity = 0;
+  cudaEvent_t done = nullptr;  // recorded after the copy that last read `pinned`
+};
+
+struct UploadRing {
+  std::mutex mutex;
+  UploadSlot slots[kUploadSlots];
+  int next = 0;
+};
+
+UploadRing& upload_ring(int device_index) {
+  static std::mutex mutex;
+  static std::vector<UploadRing*>* rings = new std::vector<UploadRing*>();  // never freed, like the streams
+  std::lock_guard<std::mutex> lock(mutex);
+  if (rings->size() <= static_cast<size_t>(device_index)) rings->resize(device_index + 1, nullptr);
+  if ((*rings)[device_index] == nullptr) (*rings)[device_index] = new UploadRing();
+  return *(*rings)[device_index];
+}
+
+}  // namespace
+
+void upload_async(void* dst_device, const void* src_host, size_t nbytes, int device_index, cudaStream_t stream) {
+  if (nbytes == 0) return;
+  check_index(device_index);
+  DeviceGuard guard(device_index);
+  UploadRing& ring = upload_ring(device_index);
+  std::lock_guard<std::mutex> lock(ring.mutex);
+  UploadSlot& slot = ring.slots[ring.next];
+  ring.next = (ring.next + 1) % kUploadSlots;
+  if (slot.done == nullptr) {
+    GANTRY_CUDA_CHECK(cudaEventCreateWithFlags(&slot.done, cudaEventDisableTiming));
+  } else {
+    GANTRY_CUDA_CHECK(cudaEventSynchronize(slot.done));  // normally long finished
+  }
+  if (slot.capacity < nbytes) {
+    if (slot.pinned != nullptr) GANTRY_CUDA_CHECK(cudaFreeHost(slot.pinned));
+    slot.pinned = nullptr;
+    slot.capacity = 0;
+    const size_t capacity = std::max<size_t>(nbytes, 64 * 1024);
+    GANTRY_CUDA_CHECK(cudaHostAlloc(&slot.pinned, capacity, cudaHostAllocPortable));
+    slot.capacity = capacity;
+  }
+  std::memcpy(slot.pinned, src_host, nbytes);
+  GANTRY_CUDA_CHECK(cudaMemcpyAsync(dst_device, slot.pinned, nbytes, cudaMemcpyHostToDevice, stream));
+  GANTRY_CUDA_CHECK(cudaEventRecord(slot.done, stream));
+}
+
 unsigned int grid_for(long long n, int threads) {
   const long long blocks = (n + threads - 1) / threads;
   // Enough blocks to fill any current GPU many times over; grid-stride loops cover the rest.

@@ -50,6 +50,11 @@ class DeviceGuard {
 void copy_host_to_device(void* dst_device, const void* src_host, size_t nbytes, int device_index);
 void copy_device_to_host(void* dst_host, const void* src_device, size_t nbytes, int device_index);
 
+// Copies a small host table (kernel arguments that do not fit in a launch) to device memory on
+// `stream` without synchronising: the bytes are staged in a ring of pinned buffers, each reused only
+// after the copy that last used it has finished. The host buffer may be reused as soon as this returns.
+void upload_async(void* dst_device, const void* src_host, size_t nbytes, int device_index, cudaStream_t stream);
+
 // Grid size for a grid-stride loop over n items with `threads` per block (capped so huge tensors
 // reuse blocks instead of launching billions).
 unsigned int grid_for(long long n, int threads);
