@@ -1,5 +1,7 @@
 #include "train/gan_trainer.h"
 
+#include <cmath>
+
 #include "engine/autograd/grad_mode.h"
 #include "engine/ops/ops.h"
 #include "train/run_folder.h"
@@ -43,13 +45,14 @@ double GanTrainer::critic_update(double* real_score) {
   const Tensor real_scores = critic_(real);
   const Tensor fake_scores = critic_(fake);
   const Tensor loss = critic_loss(options_.loss, real_scores, policy_.select_for_critic(fake_scores));
+  const double loss_value = checked_loss(loss, "critic");
   assign_gradients(critic_params_, autograd::grad({loss}, critic_params_));
   critic_optimizer_.step();
   {
     NoGradGuard no_grad;
     *real_score = mean(real_scores).item<double>();
   }
-  return loss.item<double>();
+  return loss_value;
 }
 
 double GanTrainer::generator_update(double* fake_score, int64_t* k) {
@@ -58,6 +61,7 @@ double GanTrainer::generator_update(double* fake_score, int64_t* k) {
   const Tensor scores = critic_(fake);
   const Tensor selected = policy_.select_for_generator(scores);
   const Tensor loss = generator_loss(options_.loss, selected);
+  const double loss_value = checked_loss(loss, "generator");
   assign_gradients(generator_params_, autograd::grad({loss}, generator_params_));
   generator_optimizer_.step();
   policy_.on_generator_step();
@@ -66,7 +70,15 @@ double GanTrainer::generator_update(double* fake_score, int64_t* k) {
     *fake_score = mean(scores).item<double>();
   }
   *k = selected.numel();
-  return loss.item<double>();
+  return loss_value;
+}
+
+double GanTrainer::checked_loss(const Tensor& loss, const char* which) const {
+  const double value = loss.item<double>();
+  // Stop before the optimiser step: the weights and the last checkpoint stay as they were.
+  GANTRY_CHECK(std::isfinite(value), "GanTrainer: the ", which, " loss is ", value, " at step ", steps_done_ + 1,
+               " (diverged; try a smaller learning rate). Nothing was updated; the last checkpoint is intact.");
+  return value;
 }
 
 GanStepStats GanTrainer::step() {

@@ -47,7 +47,8 @@ class GanTrainer {
              optim::Optimizer& critic_optimizer, LatentSampler& latents, DataSampler& data,
              GeneratorUpdatePolicy& policy, Generator& rng, GanTrainerOptions options);
 
-  // One training step: critic_steps critic updates, then one generator update.
+  // One training step: critic_steps critic updates, then one generator update. Throws gantry::Error
+  // (before that update's optimiser step) when a loss is not finite.
   GanStepStats step();
 
   // Steps until steps_done() == total_steps, writing a log record every log_every steps and calling
@@ -62,6 +63,8 @@ class GanTrainer {
  private:
   double critic_update(double* real_score);
   double generator_update(double* fake_score, int64_t* k);
+  // The loss as a double; throws a clear error when it is NaN or infinite.
+  double checked_loss(const Tensor& loss, const char* which) const;
 
   nn::Module& generator_;
   nn::Module& critic_;
