@@ -58,6 +58,7 @@ JsonLinesLog::JsonLinesLog(const std::string& path, int64_t last_step) : path_(p
       if (record.is_discarded()) break;  // a torn last line from a crash
       if (record.contains("step") && record["step"].get<int64_t>() > last_step) continue;
       kept.push_back(line);
+      kept_.push_back(record);
     }
   }
   out_.open(path, std::ios::trunc);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -34,9 +35,12 @@ class JsonLinesLog {
   // resumed run's records follow without duplicates.
   JsonLinesLog(const std::string& path, int64_t last_step);
   void write(const nlohmann::json& record);
+  // The records kept from before a resume (empty for a fresh log).
+  const std::vector<nlohmann::json>& kept_records() const { return kept_; }
 
  private:
   std::string path_;
+  std::vector<nlohmann::json> kept_;
   std::ofstream out_;
 };
 

@@ -152,6 +152,9 @@ TEST(MogTraining, ResumeIsBitIdentical) {
   }
   EXPECT_LT(straight.back().k, 64);  // the schedule did decay
   EXPECT_EQ(resumed_result.metrics.to_json(), straight_result.metrics.to_json());
+  // metrics.json keeps the evaluations from before the interruption.
+  const auto metrics = nlohmann::json::parse(std::ifstream((fs::path(c.out) / mog::kMetricsFile).string()));
+  EXPECT_EQ(metrics.at("history").size(), 3u);  // steps 60, 120 (before) and 180 (after the resume)
   // The log holds each step record once.
   EXPECT_EQ(count_lines((fs::path(c.out) / mog::kLogFile).string()),
             count_lines((fs::path(tmp.sub("straight")) / mog::kLogFile).string()));

@@ -104,6 +104,8 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
     progress = std::make_unique<train::ProgressDisplay>(options.progress, first_step,
                                                         std::max<int64_t>(1, c.steps / 20));
   nlohmann::json eval_history = nlohmann::json::array();
+  for (const auto& record : log.kept_records())  // evaluations from before a resume
+    if (record.contains("eval")) eval_history.push_back(record);
   train::ProgressSnapshot snapshot{first_step, c.steps};
   const int64_t last_step =
       options.stop_after >= 0 ? std::min(c.steps, first_step + options.stop_after) : c.steps;
