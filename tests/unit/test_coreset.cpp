@@ -40,7 +40,9 @@ TEST(GreedyKCenter, EachChosenPointIsTheFarthestFromThoseBefore) {
     for (int64_t i = 0; i < n; ++i) {
       const double di = dist_to_chosen(i);
       EXPECT_LE(di, chosen) << "point " << i << " is farther than pick " << j;
-      if (di == chosen) EXPECT_GE(i, idx[j]) << "tie not broken by lowest index";
+      if (di == chosen) {
+        EXPECT_GE(i, idx[j]) << "tie not broken by lowest index";
+      }
     }
   }
 }

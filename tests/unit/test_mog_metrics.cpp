@@ -22,7 +22,7 @@ TEST(MixtureOfGaussians, GridIsCentredWithSpacingTwo) {
   EXPECT_DOUBLE_EQ(mix.centre_y(0), -4.0);
   EXPECT_DOUBLE_EQ(mix.centre_x(24), 4.0);
   EXPECT_DOUBLE_EQ(mix.centre_y(24), 4.0);
-  EXPECT_DOUBLE_EQ(mix.centre_x(7), -2.0);  // column 2
+  EXPECT_DOUBLE_EQ(mix.centre_x(7), 0.0);   // column 2
   EXPECT_DOUBLE_EQ(mix.centre_y(7), -2.0);  // row 1
   MixtureOfGaussians big(64);
   EXPECT_DOUBLE_EQ(big.centre_x(0), -7.0);
