@@ -6,6 +6,9 @@
 
 #include "engine/ops/ops.h"
 #include "engine/random/generator.h"
+#ifdef GANTRY_WITH_CUDA
+#include "kernels/cuda/kcenter.h"
+#endif
 
 namespace gantry::train {
 
@@ -68,6 +71,10 @@ Tensor greedy_k_center(const Tensor& points, int64_t k, Generator& gen) {
   const int64_t n = points.size(0), d = points.size(1);
   GANTRY_CHECK(k >= 1 && k <= n, "greedy_k_center: k must be in [1, n = ", n, "], got ", k);
   const int64_t first = randint(0, n, {1}, gen).item<int64_t>();
+#ifdef GANTRY_WITH_CUDA
+  // Same selection rule on the device (one persistent kernel), so the pool never leaves the GPU.
+  if (points.device().is_cuda()) return cuda::kcenter_select(points, k, first);
+#endif
   const Tensor host = points.to(kCPU).contiguous();
   std::vector<int64_t> idx = dispatch_floating(host.dtype(), "greedy_k_center", [&](auto tag) {
     using T = typename decltype(tag)::type;

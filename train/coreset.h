@@ -18,8 +18,9 @@ namespace gantry::train {
 template <typename T>
 std::vector<int64_t> greedy_k_center(const T* points, int64_t n, int64_t d, int64_t k, int64_t first);
 
-// points: [n, d] float tensor on any device (selection runs on a host copy); the first point is
-// drawn uniformly from `gen`. Returns k indices as an i64 tensor [k] on the points' device.
+// points: [n, d] float tensor; the first point is drawn uniformly from `gen`. CPU tensors (and CUDA
+// tensors in builds without the CUDA backend) select on the host; CUDA tensors use
+// cuda::kcenter_select. Returns k indices as an i64 tensor [k] on the points' device.
 Tensor greedy_k_center(const Tensor& points, int64_t k, Generator& gen);
 
 // max over all points of the L2 distance to the nearest selected point (the k-center objective).
