@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tests/support/gradcheck.h"
+#include "engine/dispatch/linalg_kernels.h"
 #include "tests/support/error_matchers.h"
 #include "tests/support/test_util.h"
 
@@ -315,6 +316,59 @@ TEST_P(LinalgTest, PairwiseSqDistRejectsBadInput) {
 }
 
 GANTRY_INSTANTIATE_DEVICE_TEST(LinalgTest);
+
+// What the CPU gemm kernel was last handed, recorded by a wrapper installed in its table slot.
+struct GemmCall {
+  const void* a = nullptr;
+  const void* b = nullptr;
+  bool trans_a = false, trans_b = false;
+  int calls = 0;
+};
+GemmCall g_last_gemm;
+GemmKernel g_cpu_gemm = nullptr;
+
+void recording_gemm(Tensor& c, const Tensor& a, const Tensor& b, bool ta, bool tb, double alpha, double beta) {
+  g_last_gemm = {a.raw_data(), b.raw_data(), ta, tb, g_last_gemm.calls + 1};
+  g_cpu_gemm(c, a, b, ta, tb, alpha, beta);
+}
+
+// Installs recording_gemm for one test and puts the real kernel back afterwards.
+class GemmRecorder {
+ public:
+  GemmRecorder() {
+    g_cpu_gemm = gemm_kernel.get(DeviceType::CPU);
+    gemm_kernel.table[static_cast<int>(DeviceType::CPU)] = &recording_gemm;
+    g_last_gemm = {};
+  }
+  ~GemmRecorder() { gemm_kernel.table[static_cast<int>(DeviceType::CPU)] = g_cpu_gemm; }
+};
+
+TEST(LinalgCpuTest, TransposedAndSlicedOperandsReachGemmWithoutCopies) {
+  GemmRecorder recorder;
+  const Tensor a_stored = random_uniform({13, 7}, 1), b_stored = random_uniform({5, 13}, 2);
+  const Tensor out = matmul(a_stored.t(), b_stored.t());
+  EXPECT_EQ(g_last_gemm.calls, 1);
+  EXPECT_EQ(g_last_gemm.a, a_stored.raw_data());  // the stored matrices themselves, flagged transposed
+  EXPECT_EQ(g_last_gemm.b, b_stored.raw_data());
+  EXPECT_TRUE(g_last_gemm.trans_a);
+  EXPECT_TRUE(g_last_gemm.trans_b);
+  EXPECT_TRUE(all_close(out, naive_matmul(a_stored.t(), b_stored.t()), 1e-12, 1e-12));
+  // A column range keeps its leading dimension: passed in place, not transposed.
+  const Tensor wide = random_uniform({6, 20}, 3);
+  const Tensor cols = wide.slice(1, 4, 17);
+  matmul(cols, random_uniform({13, 3}, 4));
+  EXPECT_EQ(g_last_gemm.a, cols.raw_data());
+  EXPECT_FALSE(g_last_gemm.trans_a);
+  // linear passes W itself with trans_b (y = x W^T).
+  const Tensor w = random_uniform({4, 7}, 5);
+  linear(random_uniform({3, 7}, 6), w, random_uniform({4}, 7));
+  EXPECT_EQ(g_last_gemm.b, w.raw_data());
+  EXPECT_TRUE(g_last_gemm.trans_b);
+  // Every other column cannot be passed in place: it is copied.
+  const Tensor stepped = wide.slice(1, 0, 20, 2);
+  matmul(stepped, random_uniform({10, 3}, 8));
+  EXPECT_NE(g_last_gemm.a, stepped.raw_data());
+}
 
 }  // namespace
 }  // namespace gantry::testing
