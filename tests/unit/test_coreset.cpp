@@ -10,6 +10,7 @@
 #include "engine/ops/ops.h"
 #include "engine/random/generator.h"
 #include "train/coreset.h"
+#include "train/data/embedded_dataset_source.h"
 #include "train/data/mixture_data_source.h"
 #include "train/samplers.h"
 
@@ -174,6 +175,52 @@ TEST(CoresetFactor, AnnealsLinearlyToOne) {
   EXPECT_EQ(fixed.pool_size(32, 1000), 256);
   EXPECT_THROW(train::CoresetFactor{0.5}.validate("test"), Error);
   EXPECT_THROW(train::CoresetLatentSampler(2, train::CoresetFactor{0.9}), Error);
+}
+
+}  // namespace
+}  // namespace gantry
+
+namespace gantry {
+namespace {
+
+TEST(EmbeddedDatasetSource, DrawsMatchingRowsFromTheWholeSet) {
+  const int64_t n = 300;
+  std::vector<float> ex(n * 3), emb(n * 2);
+  for (int64_t i = 0; i < n; ++i) {
+    ex[3 * i] = static_cast<float>(i), ex[3 * i + 1] = 0.5f * i, ex[3 * i + 2] = -1.0f * i;
+    emb[2 * i] = static_cast<float>(i) * 2.0f, emb[2 * i + 1] = 7.0f;
+  }
+  data::EmbeddedDatasetSource source(from_vector(ex, {n, 3}), from_vector(emb, {n, 2}));
+  Generator gen(17);
+  std::set<int64_t> seen;
+  for (int rep = 0; rep < 20; ++rep) {
+    const auto drawn = source.draw(64, gen);
+    const auto e = to_vector<float>(drawn.examples), m = to_vector<float>(drawn.embeddings);
+    for (int64_t j = 0; j < 64; ++j) {
+      ASSERT_EQ(m[2 * j], 2.0f * e[3 * j]) << "embedding row does not belong to its example";
+      seen.insert(static_cast<int64_t>(e[3 * j]));
+    }
+  }
+  EXPECT_GT(seen.size(), 250u);  // 1280 uniform draws from 300 hit ~98.6% of them
+  EXPECT_THROW(data::EmbeddedDatasetSource(from_vector(ex, {n, 3}), zeros({n - 1, 2})), Error);
+}
+
+TEST(EmbeddedDatasetSource, GaussianProjectionRoughlyPreservesDistances) {
+  Generator gen(23);
+  const Tensor x = randn({40, 256}, gen, DType::f64);
+  const Tensor p = data::random_gaussian_projection(x, 64, gen);
+  ASSERT_EQ(p.shape(), (Shape{40, 64}));
+  const auto xv = to_vector<double>(x), pv = to_vector<double>(p);
+  double ratio_sum = 0;
+  int count = 0;
+  for (int64_t i = 0; i < 40; ++i)
+    for (int64_t j = i + 1; j < 40; ++j) {
+      const double ratio = sq_dist(pv, 64, i, j) / sq_dist(xv, 256, i, j);
+      EXPECT_GT(ratio, 0.3);  // chi-square(64)/64 stays well inside [0.3, 2] for 780 pairs
+      EXPECT_LT(ratio, 2.0);
+      ratio_sum += ratio, ++count;
+    }
+  EXPECT_NEAR(ratio_sum / count, 1.0, 0.15);
 }
 
 }  // namespace
