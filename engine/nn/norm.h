@@ -1,0 +1,56 @@
+#pragma once
+// BatchNorm2d and LayerNorm with torch.nn's parameter and buffer names and initial values:
+// BatchNorm2d: weight = 1, bias = 0 (when affine), buffers running_mean = 0, running_var = 1 and
+// num_batches_tracked = 0 (int64 scalar; when track_running_stats). In training mode the batch
+// statistics normalise and update the running ones (momentum, unbiased variance); in eval mode the
+// running ones normalise. LayerNorm: weight = 1, bias = 0 of normalized_shape (when elementwise_affine).
+#include "engine/nn/module.h"
+
+namespace gantry::nn {
+
+struct BatchNormOptions {
+  double eps = 1e-5;
+  double momentum = 0.1;
+  bool affine = true;
+  bool track_running_stats = true;
+};
+
+class BatchNorm2d : public Module {
+ public:
+  explicit BatchNorm2d(int64_t num_features, BatchNormOptions options = {}, DType dtype = DType::f32,
+                       Device device = kCPU);
+
+  Tensor forward(const Tensor& x) override;
+
+  int64_t num_features() const { return num_features_; }
+  const BatchNormOptions& options() const { return options_; }
+  const Tensor& weight() const { return weight_; }  // undefined without affine
+  const Tensor& bias() const { return bias_; }
+  const Tensor& running_mean() const { return running_mean_; }  // undefined without running stats
+  const Tensor& running_var() const { return running_var_; }
+  const Tensor& num_batches_tracked() const { return num_batches_tracked_; }
+
+ private:
+  int64_t num_features_;
+  BatchNormOptions options_;
+  Tensor weight_, bias_, running_mean_, running_var_, num_batches_tracked_;
+};
+
+class LayerNorm : public Module {
+ public:
+  explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true,
+                     DType dtype = DType::f32, Device device = kCPU);
+
+  Tensor forward(const Tensor& x) override;
+
+  const Shape& normalized_shape() const { return normalized_shape_; }
+  const Tensor& weight() const { return weight_; }  // undefined without elementwise_affine
+  const Tensor& bias() const { return bias_; }
+
+ private:
+  Shape normalized_shape_;
+  double eps_;
+  Tensor weight_, bias_;
+};
+
+}  // namespace gantry::nn
