@@ -1,10 +1,13 @@
 // conv2d, conv_transpose2d and the two conv2d gradient ops: forward against naive loops (asymmetric
 // kernels, strides, padding, dilation, strided inputs), gradients by finite differences, double
 // backward, and bad input.
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
 #include "engine/dispatch/conv_kernels.h"
+#include "engine/nn/conv.h"
 #include "engine/ops/nn_ops.h"
 #include "tests/support/error_matchers.h"
 #include "tests/support/gradcheck.h"
@@ -230,6 +233,53 @@ TEST_P(ConvTest, BadInputsNameTheOpAndShapes) {
   EXPECT_TRUE(throws_error_mentioning([&] { conv_transpose2d(x, w); }, {"conv_transpose2d", "3 channels"}));
   EXPECT_TRUE(throws_error_mentioning([&] { conv2d_input_grad(rand({2, 4, 4, 4}, 706), w3, {5, 5}); },
                                       {"conv2d_input_grad", "[2, 4, 4, 4]", "[2, 4, 3, 3]"}));
+}
+
+// Largest |value| of a tensor.
+double max_abs(const Tensor& t) {
+  double m = 0;
+  for (double v : to_vector<double>(t)) m = std::max(m, std::abs(v));
+  return m;
+}
+
+TEST_P(ConvTest, Conv2dModuleHasTorchNamesShapesAndInit) {
+  Generator gen(11);
+  nn::Conv2d conv(3, 8, {3, 5}, gen, {.stride = {2, 1}, .padding = {1, 2}}, DType::f64, device());
+  const nn::NamedTensors params = conv.named_parameters();
+  ASSERT_EQ(params.size(), 2u);
+  EXPECT_EQ(params[0].first, "weight");
+  EXPECT_EQ(params[1].first, "bias");
+  EXPECT_EQ(conv.weight().shape(), (Shape{8, 3, 3, 5}));
+  EXPECT_EQ(conv.bias().shape(), (Shape{8}));
+  // torch's default: both uniform within 1/sqrt(fan_in), fan_in = 3 * 3 * 5 (360 weights nearly reach it).
+  const double bound = 1.0 / std::sqrt(45.0);
+  EXPECT_LE(max_abs(conv.weight()), bound);
+  EXPECT_GT(max_abs(conv.weight()), 0.9 * bound);
+  EXPECT_LE(max_abs(conv.bias()), bound);
+  EXPECT_GT(max_abs(conv.bias()), 0.0);
+  const Tensor x = rand({2, 3, 7, 6}, 800);
+  EXPECT_TRUE(all_close(conv.forward(x), naive_conv2d(x, conv.weight(), conv.bias(), {2, 1}, {1, 2}, {1, 1}), 1e-12, 1e-12));
+  EXPECT_TRUE(throws_error_mentioning([&] { conv.forward(rand({2, 4, 7, 6}, 801)); },
+                                      {"Conv2d(3, 8, kernel_size=3x5", "[N, 3, H, W]", "[2, 4, 7, 6]"}));
+  nn::Conv2d no_bias(3, 4, {1, 1}, gen, {.bias = false}, DType::f64, device());
+  EXPECT_EQ(no_bias.named_parameters().size(), 1u);
+  EXPECT_FALSE(no_bias.bias().defined());
+}
+
+TEST_P(ConvTest, ConvTranspose2dModuleHasTorchNamesShapesAndInit) {
+  Generator gen(12);
+  nn::ConvTranspose2d up(6, 4, {4, 4}, gen, {.stride = {2, 2}, .padding = {1, 1}}, DType::f64, device());
+  EXPECT_EQ(up.named_parameters()[0].first, "weight");
+  EXPECT_EQ(up.weight().shape(), (Shape{6, 4, 4, 4}));  // [in, out, KH, KW] like torch
+  const double bound = 1.0 / std::sqrt(4.0 * 16.0);     // torch's fan_in of this weight: size(1) * KH * KW
+  EXPECT_LE(max_abs(up.weight()), bound);
+  EXPECT_GT(max_abs(up.weight()), 0.9 * bound);
+  EXPECT_LE(max_abs(up.bias()), bound);
+  const Tensor x = rand({2, 6, 4, 4}, 810);
+  const Tensor y = up.forward(x);
+  EXPECT_EQ(y.shape(), (Shape{2, 4, 8, 8}));  // the DCGAN doubling
+  EXPECT_TRUE(all_close(y, naive_conv_transpose2d(x, up.weight(), up.bias(), {2, 2}, {1, 1}, {0, 0}, {1, 1}), 1e-12, 1e-12));
+  EXPECT_TRUE(throws_error_mentioning([&] { up.forward(rand({2, 4, 4, 4}, 811)); }, {"ConvTranspose2d(6, 4", "[2, 4, 4, 4]"}));
 }
 
 GANTRY_INSTANTIATE_DEVICE_TEST(ConvTest);

@@ -1,0 +1,76 @@
+#include "engine/nn/conv.h"
+
+#include <cmath>
+
+#include "engine/nn/init.h"
+
+namespace gantry::nn {
+namespace {
+
+std::string size2_str(Size2 s) { return std::to_string(s[0]) + "x" + std::to_string(s[1]); }
+
+// torch.nn's default: kaiming_uniform(a = sqrt(5)) on the weight, U(+-1/sqrt(fan_in)) on the bias.
+void init_conv_parameters(const Tensor& weight, const Tensor& bias, Generator& gen) {
+  init::kaiming_uniform_(weight, gen, std::sqrt(5.0));
+  if (bias.defined()) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(init::fans(weight).first));
+    init::uniform_(bias, -bound, bound, gen);
+  }
+}
+
+void check_sizes(const char* layer, int64_t in, int64_t out, Size2 kernel) {
+  GANTRY_CHECK(in > 0 && out > 0 && kernel[0] > 0 && kernel[1] > 0, layer,
+               ": expected positive channel counts and kernel size, got in_channels ", in, ", out_channels ", out,
+               ", kernel_size ", size2_str(kernel));
+}
+
+// The layer's own check on its input, so the error names the layer rather than the op underneath.
+void check_input(const Tensor& x, int64_t channels, const std::string& layer) {
+  GANTRY_CHECK(x.defined() && x.dim() == 4 && x.shape()[1] == channels, layer, ": expected input [N, ", channels,
+               ", H, W], got ", x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
+}
+
+}  // namespace
+
+Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, Generator& gen, Conv2dOptions options,
+               DType dtype, Device device)
+    : in_channels_(in_channels), out_channels_(out_channels), options_(options) {
+  check_sizes("Conv2d", in_channels, out_channels, kernel_size);
+  weight_ = register_parameter("weight", empty({out_channels, in_channels, kernel_size[0], kernel_size[1]}, dtype, device));
+  if (options.bias) bias_ = register_parameter("bias", empty({out_channels}, dtype, device));
+  init_conv_parameters(weight_, bias_, gen);
+}
+
+std::string Conv2d::describe() const {
+  return "Conv2d(" + std::to_string(in_channels_) + ", " + std::to_string(out_channels_) + ", kernel_size=" +
+         size2_str({weight_.shape()[2], weight_.shape()[3]}) + ", stride=" + size2_str(options_.stride) +
+         ", padding=" + size2_str(options_.padding) + ")";
+}
+
+Tensor Conv2d::forward(const Tensor& x) {
+  check_input(x, in_channels_, describe());
+  return conv2d(x, weight_, bias_, options_.stride, options_.padding, options_.dilation);
+}
+
+ConvTranspose2d::ConvTranspose2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, Generator& gen,
+                                 ConvTranspose2dOptions options, DType dtype, Device device)
+    : in_channels_(in_channels), out_channels_(out_channels), options_(options) {
+  check_sizes("ConvTranspose2d", in_channels, out_channels, kernel_size);
+  weight_ = register_parameter("weight", empty({in_channels, out_channels, kernel_size[0], kernel_size[1]}, dtype, device));
+  if (options.bias) bias_ = register_parameter("bias", empty({out_channels}, dtype, device));
+  init_conv_parameters(weight_, bias_, gen);
+}
+
+std::string ConvTranspose2d::describe() const {
+  return "ConvTranspose2d(" + std::to_string(in_channels_) + ", " + std::to_string(out_channels_) + ", kernel_size=" +
+         size2_str({weight_.shape()[2], weight_.shape()[3]}) + ", stride=" + size2_str(options_.stride) +
+         ", padding=" + size2_str(options_.padding) + ")";
+}
+
+Tensor ConvTranspose2d::forward(const Tensor& x) {
+  check_input(x, in_channels_, describe());
+  return conv_transpose2d(x, weight_, bias_, options_.stride, options_.padding, options_.output_padding,
+                          options_.dilation);
+}
+
+}  // namespace gantry::nn
