@@ -14,7 +14,8 @@ const char* kUsage =
     "commands:\n"
     "  mog train     train a GAN on a 2-D mixture of Gaussians\n"
     "  mog grid      run a grid of mog trainings (modes x methods x seeds) and summarise them\n"
-    "  mog compare   baseline vs top-k vs core-set on 25 modes in a few minutes\n\n"
+    "  mog compare   baseline vs top-k vs core-set on 25 modes in a few minutes\n"
+    "  mog directions  top-k vs bottom-k update directions relative to the nearest mode (top-k paper Figs. 2-3)\n\n"
     "Each command takes --help.\n";
 
 int run(const std::vector<std::string>& args) {
@@ -28,7 +29,8 @@ int run(const std::vector<std::string>& args) {
     if (sub == "train") return gantry::cli::mog_train_command(rest);
     if (sub == "grid") return gantry::cli::mog_grid_command(rest);
     if (sub == "compare") return gantry::cli::mog_compare_command(rest);
-    std::fprintf(stderr, "gantry mog: unknown command '%s' (expected train, grid or compare)\n", sub.c_str());
+    if (sub == "directions") return gantry::cli::mog_directions_command(rest);
+    std::fprintf(stderr, "gantry mog: unknown command '%s' (expected train, grid, compare or directions)\n", sub.c_str());
     return 2;
   }
   std::fprintf(stderr, "gantry: unknown command '%s'\n\n%s", args[0].c_str(), kUsage);

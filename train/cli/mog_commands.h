@@ -9,6 +9,7 @@ namespace gantry::cli {
 int mog_train_command(const std::vector<std::string>& args);
 int mog_grid_command(const std::vector<std::string>& args);
 int mog_compare_command(const std::vector<std::string>& args);
+int mog_directions_command(const std::vector<std::string>& args);
 
 // Path of the running gantry binary (children of grid/compare re-run it).
 std::string self_executable_path();
