@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/dispatch/pool_kernels.h"
+#include "engine/nn/pooling.h"
 #include "engine/ops/nn_ops.h"
 #include "tests/support/error_matchers.h"
 #include "tests/support/gradcheck.h"
@@ -268,6 +269,17 @@ TEST_P(PoolingTest, BadInputsNameTheOpAndShapes) {
   EXPECT_TRUE(throws_error_mentioning([&] { interpolate_nearest(x, 0.1); }, {"interpolate_nearest", "empty output"}));
   EXPECT_TRUE(throws_error_mentioning([&] { interpolate_nearest(from_vector(std::vector<int64_t>(4, 1), {1, 1, 2, 2}).to(device()), 2.0); },
                                       {"interpolate_nearest", "floating"}));
+}
+
+TEST_P(PoolingTest, ModulesForwardToTheOps) {
+  const Tensor x = rand({2, 3, 8, 6}, 130);
+  EXPECT_TRUE(all_close(nn::AvgPool2d({3, 3}, Size2{2, 2}, {1, 1}, false).forward(x),
+                        naive_avg_pool(x, {3, 3}, {2, 2}, {1, 1}, false), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(nn::MaxPool2d({2, 2}).forward(x), naive_max_pool(x, {2, 2}, {2, 2}, {0, 0}).first, 0, 0));
+  EXPECT_TRUE(all_close(nn::AdaptiveAvgPool2d({1, 1}).forward(x), mean(x, {2, 3}, true), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(nn::Upsample(2.0).forward(x), naive_nearest(x, {16, 12}), 0, 0));
+  EXPECT_TRUE(all_close(nn::Upsample(2.0, nn::Upsample::Mode::bilinear).forward(x), naive_bilinear(x, {16, 12}, false),
+                        1e-12, 1e-12));
 }
 
 GANTRY_INSTANTIATE_DEVICE_TEST(PoolingTest);
