@@ -25,12 +25,22 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
                x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
   // Without running stats, PyTorch normalises with batch statistics in both modes.
   const bool use_batch_stats = is_training() || !options_.track_running_stats;
+  double factor = options_.momentum.value_or(0.0);
   if (is_training() && options_.track_running_stats) {
     NoGradGuard no_grad;
-    fill_(num_batches_tracked_, static_cast<double>(num_batches_tracked_.item<int64_t>() + 1));
+    const int64_t batches = num_batches_tracked_.item<int64_t>() + 1;
+    fill_(num_batches_tracked_, static_cast<double>(batches));
+    if (!options_.momentum) factor = 1.0 / static_cast<double>(batches);
   }
-  return batch_norm(x, running_mean_, running_var_, weight_, bias_, use_batch_stats, options_.momentum,
-                    options_.eps);
+  return batch_norm(x, running_mean_, running_var_, weight_, bias_, use_batch_stats, factor, options_.eps);
+}
+
+void BatchNorm2d::reset_running_stats() {
+  if (!options_.track_running_stats) return;
+  NoGradGuard no_grad;
+  fill_(running_mean_, 0.0);
+  fill_(running_var_, 1.0);
+  fill_(num_batches_tracked_, 0.0);
 }
 
 LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine, DType dtype, Device device)

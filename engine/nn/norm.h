@@ -3,14 +3,18 @@
 // BatchNorm2d: weight = 1, bias = 0 (when affine), buffers running_mean = 0, running_var = 1 and
 // num_batches_tracked = 0 (int64 scalar; when track_running_stats). In training mode the batch
 // statistics normalise and update the running ones (momentum, unbiased variance); in eval mode the
-// running ones normalise. LayerNorm: weight = 1, bias = 0 of normalized_shape (when elementwise_affine).
+// running ones normalise. momentum = nullopt gives PyTorch's cumulative average (factor
+// 1/num_batches_tracked), which with reset_running_stats() computes BigGAN's standing statistics.
+// LayerNorm: weight = 1, bias = 0 of normalized_shape (when elementwise_affine).
+#include <optional>
+
 #include "engine/nn/module.h"
 
 namespace gantry::nn {
 
 struct BatchNormOptions {
   double eps = 1e-5;
-  double momentum = 0.1;
+  std::optional<double> momentum = 0.1;
   bool affine = true;
   bool track_running_stats = true;
 };
@@ -21,6 +25,8 @@ class BatchNorm2d : public Module {
                        Device device = kCPU);
 
   Tensor forward(const Tensor& x) override;
+  // running_mean = 0, running_var = 1, num_batches_tracked = 0.
+  void reset_running_stats();
 
   int64_t num_features() const { return num_features_; }
   const BatchNormOptions& options() const { return options_; }

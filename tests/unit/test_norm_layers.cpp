@@ -176,6 +176,23 @@ TEST_P(NormLayersTest, BatchNorm2dModuleFollowsTorchNamesAndModes) {
   EXPECT_TRUE(throws_error_mentioning([&] { bn.forward(rand({4, 2, 2, 3}, 61)); }, {"BatchNorm2d(3)", "[4, 2, 2, 3]"}));
 }
 
+TEST_P(NormLayersTest, BatchNorm2dCumulativeAverageGivesStandingStatistics) {
+  nn::BatchNorm2d bn(2, {.momentum = std::nullopt}, DType::f64, device());
+  const Tensor x1 = add(rand({3, 2, 2, 2}, 90), 2.0), x2 = mul(rand({5, 2, 3, 1}, 91), 3.0);
+  const Tensor x3 = rand({2, 2, 2, 2}, 92);
+  bn.forward(x3);
+  bn.reset_running_stats();  // forgets x3
+  EXPECT_EQ(bn.num_batches_tracked().item<int64_t>(), 0);
+  bn.forward(x1);
+  bn.forward(x2);
+  const ChannelStats s1 = channel_stats(x1), s2 = channel_stats(x2);
+  const std::vector<double> rm = to_vector<double>(bn.running_mean()), rv = to_vector<double>(bn.running_var());
+  for (int64_t c = 0; c < 2; ++c) {  // the plain average over the batches seen since the reset
+    EXPECT_NEAR(rm[c], (s1.mean[c] + s2.mean[c]) / 2, 1e-12);
+    EXPECT_NEAR(rv[c], (s1.unbiased_var[c] + s2.unbiased_var[c]) / 2, 1e-12);
+  }
+}
+
 TEST_P(NormLayersTest, LayerNormAndEmbeddingModules) {
   nn::LayerNorm ln({4, 2}, 1e-5, true, DType::f64, device());
   ASSERT_EQ(ln.named_parameters().size(), 2u);
