@@ -47,10 +47,17 @@ std::string format_direction_table(const UpdateDirectionResult& a, const UpdateD
   std::snprintf(line, sizeof line, "%-9s | %6s %12s %14s | %6s %12s %14s\n", "bin (std)", "count", "mean cos",
                 "mean d(dist)", "count", "mean cos", "mean d(dist)");
   out << line;
+  // Empty bins show dashes rather than a mean of nothing.
+  const auto cell = [](int64_t count, double cosine, double change) {
+    char buf[64];
+    if (count == 0) std::snprintf(buf, sizeof buf, "%6d %12s %14s", 0, "-", "-");
+    else std::snprintf(buf, sizeof buf, "%6lld %12.4f %14.3e", static_cast<long long>(count), cosine, change);
+    return std::string(buf);
+  };
   const auto row = [&](const std::string& label, int64_t ca, double cosa, double da, int64_t cb, double cosb,
                        double db) {
-    std::snprintf(line, sizeof line, "%-9s | %6lld %12.4f %14.3e | %6lld %12.4f %14.3e\n", label.c_str(),
-                  static_cast<long long>(ca), cosa, da, static_cast<long long>(cb), cosb, db);
+    std::snprintf(line, sizeof line, "%-9s | %s | %s\n", label.c_str(), cell(ca, cosa, da).c_str(),
+                  cell(cb, cosb, db).c_str());
     out << line;
   };
   for (size_t i = 0; i < a.bins.size(); ++i)

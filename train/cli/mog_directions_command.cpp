@@ -135,6 +135,9 @@ int mog_directions_command(const std::vector<std::string>& args) {
   const int64_t latents = p.int64("latents"), batch = p.int64("batch");
   GANTRY_CHECK(latents >= 1, "--latents: must be >= 1, got ", latents);
   GANTRY_CHECK(batch >= 1, "--batch: must be >= 1, got ", batch);
+  for (const char* fraction : {"top", "bottom"})
+    GANTRY_CHECK(p.real(fraction) > 0 && p.real(fraction) <= 1, "--", fraction, ": must be in (0, 1], got ",
+                 p.real(fraction));
   const int64_t top_k = eval::kept_count(batch, p.real("top")), bottom_k = eval::kept_count(batch, p.real("bottom"));
   const int threads = static_cast<int>(p.int64("threads"));
   GANTRY_CHECK(threads >= 1, "--threads: must be >= 1, got ", threads);
