@@ -204,7 +204,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
                " is not positive for input ", shape_str(x.shape()), ", weight ", shape_str(weight.shape()),
                " and padding ", size2_str(padding));
   Tensor out = input_grad_unchecked(x, weight, out_hw, p);
-  if (bias.defined()) out = add(out, bias.view({1, bias.shape()[0], 1, 1}));
+  if (bias.defined()) out = add(out, bias.reshape({1, bias.shape()[0], 1, 1}));
   return out;
 }
 

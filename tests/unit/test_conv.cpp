@@ -216,6 +216,19 @@ TEST_P(ConvTest, GradientPenaltyThroughATwoLayerCritic) {
   EXPECT_TRUE(gradcheck(penalty, {w1, w2}));
 }
 
+TEST_P(ConvTest, EmptyBatchGivesEmptyOutputAndZeroWeightGradient) {
+  const Tensor x = leaf(rand({0, 3, 6, 6}, 900)), w = leaf(rand({4, 3, 3, 3}, 901)), b = leaf(rand({4}, 902));
+  const Tensor y = conv2d(x, w, b, {2, 2}, {1, 1});
+  EXPECT_EQ(y.shape(), (Shape{0, 4, 3, 3}));
+  const TensorList grads = autograd::grad({sum(y)}, {w, b});
+  EXPECT_TRUE(all_close(grads[0], zeros_like(w), 0, 0));
+  EXPECT_TRUE(all_close(grads[1], zeros_like(b), 0, 0));
+  // A strided bias on the transposed convolution.
+  const Tensor xt = rand({1, 3, 2, 2}, 903), wt = rand({3, 2, 3, 3}, 904), bt = rand({4}, 905).slice(0, 0, 4, 2);
+  EXPECT_TRUE(all_close(conv_transpose2d(xt, wt, bt), naive_conv_transpose2d(xt, wt, bt, {1, 1}, {0, 0}, {0, 0}, {1, 1}),
+                        1e-12, 1e-12));
+}
+
 TEST_P(ConvTest, BadInputsNameTheOpAndShapes) {
   const Tensor x = rand({2, 3, 5, 5}, 700), w = rand({4, 2, 3, 3}, 701);
   EXPECT_TRUE(throws_error_mentioning([&] { conv2d(x, w); }, {"conv2d", "3 channels", "[4, 2, 3, 3]"}));
