@@ -7,8 +7,6 @@
 namespace gantry::nn {
 namespace {
 
-std::string size2_str(Size2 s) { return std::to_string(s[0]) + "x" + std::to_string(s[1]); }
-
 // torch.nn's default: kaiming_uniform(a = sqrt(5)) on the weight, U(+-1/sqrt(fan_in)) on the bias.
 void init_conv_parameters(const Tensor& weight, const Tensor& bias, Generator& gen) {
   init::kaiming_uniform_(weight, gen, std::sqrt(5.0));
@@ -30,6 +28,14 @@ void check_input(const Tensor& x, int64_t channels, const std::string& layer) {
                ", H, W], got ", x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
 }
 
+// "Conv2d(3, 64, kernel_size=4x4, stride=2x2, padding=1x1)".
+std::string describe_layer(const char* layer, int64_t in, int64_t out, const Tensor& weight, Size2 stride,
+                           Size2 padding) {
+  return std::string(layer) + "(" + std::to_string(in) + ", " + std::to_string(out) +
+         ", kernel_size=" + size2_str({weight.shape()[2], weight.shape()[3]}) + ", stride=" + size2_str(stride) +
+         ", padding=" + size2_str(padding) + ")";
+}
+
 }  // namespace
 
 Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, Generator& gen, Conv2dOptions options,
@@ -42,9 +48,7 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, Gen
 }
 
 std::string Conv2d::describe() const {
-  return "Conv2d(" + std::to_string(in_channels_) + ", " + std::to_string(out_channels_) + ", kernel_size=" +
-         size2_str({weight_.shape()[2], weight_.shape()[3]}) + ", stride=" + size2_str(options_.stride) +
-         ", padding=" + size2_str(options_.padding) + ")";
+  return describe_layer("Conv2d", in_channels_, out_channels_, weight_, options_.stride, options_.padding);
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
@@ -62,9 +66,7 @@ ConvTranspose2d::ConvTranspose2d(int64_t in_channels, int64_t out_channels, Size
 }
 
 std::string ConvTranspose2d::describe() const {
-  return "ConvTranspose2d(" + std::to_string(in_channels_) + ", " + std::to_string(out_channels_) + ", kernel_size=" +
-         size2_str({weight_.shape()[2], weight_.shape()[3]}) + ", stride=" + size2_str(options_.stride) +
-         ", padding=" + size2_str(options_.padding) + ")";
+  return describe_layer("ConvTranspose2d", in_channels_, out_channels_, weight_, options_.stride, options_.padding);
 }
 
 Tensor ConvTranspose2d::forward(const Tensor& x) {

@@ -6,6 +6,7 @@
 //   v = weight_grad(x, g):       dx = input_grad(g, gv),    dg = conv2d(x, gv)
 // conv_transpose2d is input_grad with the output size spelled out, plus a bias.
 #include "engine/dispatch/conv_kernels.h"
+#include "engine/ops/image_checks.h"
 #include "engine/ops/nn_ops.h"
 #include "engine/ops/ops.h"
 
@@ -14,10 +15,10 @@ namespace gantry {
 using autograd::BackwardContext;
 using autograd::needs_grad;
 using autograd::record;
+using detail::check_image_operand;
+using detail::check_same_kind;
 
 namespace {
-
-std::string size2_str(Size2 s) { return std::to_string(s[0]) + "x" + std::to_string(s[1]); }
 
 Conv2dParams make_params(const char* op, Size2 stride, Size2 padding, Size2 dilation) {
   GANTRY_CHECK(stride[0] >= 1 && stride[1] >= 1, op, ": stride must be positive, got ", size2_str(stride));
@@ -36,22 +37,17 @@ int64_t conv_out_size(const char* op, int64_t in, int64_t k, int64_t stride, int
   return (in + 2 * pad - span) / stride + 1;
 }
 
-void check_operand(const char* op, const char* what, const Tensor& t, const Tensor& ref) {
-  GANTRY_CHECK(t.defined(), op, ": undefined ", what);
-  GANTRY_CHECK(is_floating(t.dtype()), op, ": expected a floating ", what, ", got ", dtype_name(t.dtype()));
-  GANTRY_CHECK(t.dtype() == ref.dtype(), op, ": ", what, " has dtype ", dtype_name(t.dtype()), ", expected ",
-               dtype_name(ref.dtype()));
-  GANTRY_CHECK(t.device() == ref.device(), op, ": ", what, " is on ", t.device().str(), ", expected ",
-               ref.device().str());
-}
-
-void check_4d(const char* op, const char* what, const Tensor& t, const char* layout) {
-  GANTRY_CHECK(t.dim() == 4, op, ": expected a 4-D ", what, " ", layout, ", got shape ", shape_str(t.shape()));
+// Two 4-D operands of one floating dtype on one device.
+void check_operands(const char* op, const char* what_a, const Tensor& a, const char* layout_a, const char* what_b,
+                    const Tensor& b, const char* layout_b) {
+  check_image_operand(op, what_a, a, layout_a);
+  check_same_kind(op, what_b, b, a);
+  check_image_operand(op, what_b, b, layout_b);
 }
 
 void check_bias(const char* op, const Tensor& bias, int64_t channels, const Tensor& ref) {
   if (!bias.defined()) return;
-  check_operand(op, "bias", bias, ref);
+  check_same_kind(op, "bias", bias, ref);
   GANTRY_CHECK(bias.dim() == 1 && bias.shape()[0] == channels, op, ": expected a bias of shape [", channels,
                "], got ", shape_str(bias.shape()));
 }
@@ -134,11 +130,7 @@ void check_grad_out_geometry(const char* op, const Tensor& grad_out, const Shape
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding, Size2 dilation) {
   const char* op = "conv2d";
-  GANTRY_CHECK(x.defined(), op, ": undefined input");
-  check_operand(op, "input", x, x);
-  check_operand(op, "weight", weight, x);
-  check_4d(op, "input", x, "[N, C, H, W]");
-  check_4d(op, "weight", weight, "[out_channels, in_channels, KH, KW]");
+  check_operands(op, "input", x, "[N, C, H, W]", "weight", weight, "[out_channels, in_channels, KH, KW]");
   GANTRY_CHECK(x.shape()[1] == weight.shape()[1], op, ": input has ", x.shape()[1], " channels but weight ",
                shape_str(weight.shape()), " expects ", weight.shape()[1], " (input shape ", shape_str(x.shape()), ")");
   GANTRY_CHECK(weight.numel() > 0, op, ": empty weight ", shape_str(weight.shape()));
@@ -149,11 +141,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
 Tensor conv2d_input_grad(const Tensor& grad_out, const Tensor& weight, Size2 input_hw, Size2 stride, Size2 padding,
                          Size2 dilation) {
   const char* op = "conv2d_input_grad";
-  GANTRY_CHECK(grad_out.defined(), op, ": undefined grad_out");
-  check_operand(op, "grad_out", grad_out, grad_out);
-  check_operand(op, "weight", weight, grad_out);
-  check_4d(op, "grad_out", grad_out, "[N, O, OH, OW]");
-  check_4d(op, "weight", weight, "[O, C, KH, KW]");
+  check_operands(op, "grad_out", grad_out, "[N, O, OH, OW]", "weight", weight, "[O, C, KH, KW]");
   GANTRY_CHECK(weight.numel() > 0, op, ": empty weight ", shape_str(weight.shape()));
   const Conv2dParams p = make_params(op, stride, padding, dilation);
   GANTRY_CHECK(input_hw[0] >= 1 && input_hw[1] >= 1, op, ": input size must be positive, got ", size2_str(input_hw));
@@ -164,11 +152,7 @@ Tensor conv2d_input_grad(const Tensor& grad_out, const Tensor& weight, Size2 inp
 Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_out, Size2 kernel_hw, Size2 stride, Size2 padding,
                           Size2 dilation) {
   const char* op = "conv2d_weight_grad";
-  GANTRY_CHECK(x.defined(), op, ": undefined input");
-  check_operand(op, "input", x, x);
-  check_operand(op, "grad_out", grad_out, x);
-  check_4d(op, "input", x, "[N, C, H, W]");
-  check_4d(op, "grad_out", grad_out, "[N, O, OH, OW]");
+  check_operands(op, "input", x, "[N, C, H, W]", "grad_out", grad_out, "[N, O, OH, OW]");
   GANTRY_CHECK(kernel_hw[0] >= 1 && kernel_hw[1] >= 1, op, ": kernel size must be positive, got ",
                size2_str(kernel_hw));
   GANTRY_CHECK(grad_out.shape()[0] == x.shape()[0], op, ": batch sizes differ: input ", shape_str(x.shape()),
@@ -182,11 +166,7 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_out, Size2 kernel_
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
                         Size2 output_padding, Size2 dilation) {
   const char* op = "conv_transpose2d";
-  GANTRY_CHECK(x.defined(), op, ": undefined input");
-  check_operand(op, "input", x, x);
-  check_operand(op, "weight", weight, x);
-  check_4d(op, "input", x, "[N, C_in, H, W]");
-  check_4d(op, "weight", weight, "[in_channels, out_channels, KH, KW]");
+  check_operands(op, "input", x, "[N, C_in, H, W]", "weight", weight, "[in_channels, out_channels, KH, KW]");
   GANTRY_CHECK(x.shape()[1] == weight.shape()[0], op, ": input has ", x.shape()[1], " channels but weight ",
                shape_str(weight.shape()), " expects ", weight.shape()[0], " (input shape ", shape_str(x.shape()), ")");
   GANTRY_CHECK(weight.numel() > 0, op, ": empty weight ", shape_str(weight.shape()));

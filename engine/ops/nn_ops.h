@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "engine/core/tensor.h"
@@ -12,6 +13,7 @@
 namespace gantry {
 
 using Size2 = std::array<int64_t, 2>;  // {height, width}
+std::string size2_str(Size2 s);        // "HxW", for messages
 
 // ---- convolution (engine/ops/conv.cpp) ----
 // x [N, C, H, W], weight [O, C, KH, KW], bias [O] (optional) -> [N, O, OH, OW] with

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "engine/dispatch/pool_kernels.h"
+#include "engine/ops/image_checks.h"
 #include "engine/ops/nn_ops.h"
 #include "engine/ops/ops.h"
 
@@ -17,14 +18,6 @@ using autograd::record;
 namespace {
 
 using WindowsPtr = std::shared_ptr<const PoolWindows>;
-
-std::string size2_str(Size2 s) { return std::to_string(s[0]) + "x" + std::to_string(s[1]); }
-
-void check_pool_input(const char* op, const Tensor& x) {
-  GANTRY_CHECK(x.defined(), op, ": undefined input");
-  GANTRY_CHECK(is_floating(x.dtype()), op, ": expected a floating input, got ", dtype_name(x.dtype()));
-  GANTRY_CHECK(x.dim() == 4, op, ": expected a 4-D input [N, C, H, W], got shape ", shape_str(x.shape()));
-}
 
 // One dim of a kernel/stride/padding pool (ceil_mode = false): clipped ranges and the divisors of
 // avg_pool2d (the window size clipped to the padded input when padding counts, else to the input).
@@ -100,13 +93,13 @@ Tensor window_average_backward(const Tensor& grad_out, const WindowsPtr& windows
 
 Tensor avg_pool2d(const Tensor& x, Size2 kernel_size, std::optional<Size2> stride, Size2 padding,
                   bool count_include_pad) {
-  check_pool_input("avg_pool2d", x);
+  detail::check_image_operand("avg_pool2d", "input", x);
   return window_average(x, sliding_windows("avg_pool2d", x, kernel_size, stride, padding, count_include_pad),
                         "avg_pool2d");
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
-  check_pool_input("adaptive_avg_pool2d", x);
+  detail::check_image_operand("adaptive_avg_pool2d", "input", x);
   GANTRY_CHECK(output_size[0] >= 1 && output_size[1] >= 1, "adaptive_avg_pool2d: output size must be positive, got ",
                size2_str(output_size));
   GANTRY_CHECK(x.shape()[2] >= 1 && x.shape()[3] >= 1, "adaptive_avg_pool2d: empty input plane in ",
@@ -119,7 +112,7 @@ Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
 
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, Size2 kernel_size, std::optional<Size2> stride,
                                                   Size2 padding) {
-  check_pool_input("max_pool2d", x);
+  detail::check_image_operand("max_pool2d", "input", x);
   const WindowsPtr w = sliding_windows("max_pool2d", x, kernel_size, stride, padding, false);
   const Shape out_shape = pooled_shape(x, *w);
   Tensor out = empty(out_shape, x.dtype(), x.device());

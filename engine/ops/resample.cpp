@@ -5,19 +5,15 @@
 #include <cmath>
 #include <vector>
 
+#include "engine/ops/image_checks.h"
 #include "engine/ops/nn_ops.h"
 #include "engine/ops/ops.h"
 
 namespace gantry {
 namespace {
 
-std::string size2_str(Size2 s) { return std::to_string(s[0]) + "x" + std::to_string(s[1]); }
-
 void check_resample_input(const char* op, const Tensor& x) {
-  GANTRY_CHECK(x.defined(), op, ": undefined input");
-  GANTRY_CHECK(is_floating(x.dtype()), op, ": expected a floating input, got ", dtype_name(x.dtype()));
-  GANTRY_CHECK(x.dim() == 4, op, ": expected a 4-D input [N, C, H, W], got shape ", shape_str(x.shape()));
-  GANTRY_CHECK(x.shape()[2] >= 1 && x.shape()[3] >= 1, op, ": empty input plane in ", shape_str(x.shape()));
+  detail::check_image_operand(op, "input", x);  GANTRY_CHECK(x.shape()[2] >= 1 && x.shape()[3] >= 1, op, ": empty input plane in ", shape_str(x.shape()));
 }
 
 // Source-per-destination scale as torch computes it in T (float for nearest, the element type for
