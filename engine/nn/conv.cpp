@@ -36,6 +36,17 @@ std::string describe_layer(const char* layer, int64_t in, int64_t out, const Ten
          ", padding=" + size2_str(padding) + ")";
 }
 
+// Runs the layer's op; an argument error (e.g. a kernel larger than the padded input) gets the layer's
+// description in front so the message says which layer of a model failed.
+template <typename Fn>
+Tensor in_layer_context(const std::string& layer, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    throw Error(layer + ": " + e.what());
+  }
+}
+
 }  // namespace
 
 Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, Generator& gen, Conv2dOptions options,
@@ -52,8 +63,9 @@ std::string Conv2d::describe() const {
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
-  check_input(x, in_channels_, describe());
-  return conv2d(x, weight_, bias_, options_.stride, options_.padding, options_.dilation);
+  const std::string layer = describe();
+  check_input(x, in_channels_, layer);
+  return in_layer_context(layer, [&] { return conv2d(x, weight_, bias_, options_.stride, options_.padding, options_.dilation); });
 }
 
 ConvTranspose2d::ConvTranspose2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, Generator& gen,
@@ -70,9 +82,12 @@ std::string ConvTranspose2d::describe() const {
 }
 
 Tensor ConvTranspose2d::forward(const Tensor& x) {
-  check_input(x, in_channels_, describe());
-  return conv_transpose2d(x, weight_, bias_, options_.stride, options_.padding, options_.output_padding,
-                          options_.dilation);
+  const std::string layer = describe();
+  check_input(x, in_channels_, layer);
+  return in_layer_context(layer, [&] {
+    return conv_transpose2d(x, weight_, bias_, options_.stride, options_.padding, options_.output_padding,
+                            options_.dilation);
+  });
 }
 
 }  // namespace gantry::nn

@@ -274,6 +274,9 @@ TEST_P(ConvTest, Conv2dModuleHasTorchNamesShapesAndInit) {
   EXPECT_TRUE(all_close(conv.forward(x), naive_conv2d(x, conv.weight(), conv.bias(), {2, 1}, {1, 2}, {1, 1}), 1e-12, 1e-12));
   EXPECT_TRUE(throws_error_mentioning([&] { conv.forward(rand({2, 4, 7, 6}, 801)); },
                                       {"Conv2d(3, 8, kernel_size=3x5", "[N, 3, H, W]", "[2, 4, 7, 6]"}));
+  nn::Conv2d big(3, 2, {5, 5}, gen, {}, DType::f64, device());
+  EXPECT_TRUE(throws_error_mentioning([&] { big.forward(rand({1, 3, 4, 6}, 802)); },
+                                      {"Conv2d(3, 2, kernel_size=5x5", "larger than the padded input", "[1, 3, 4, 6]"}));
   nn::Conv2d no_bias(3, 4, {1, 1}, gen, {.bias = false}, DType::f64, device());
   EXPECT_EQ(no_bias.named_parameters().size(), 1u);
   EXPECT_FALSE(no_bias.bias().defined());
