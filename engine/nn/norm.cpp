@@ -5,9 +5,10 @@
 
 namespace gantry::nn {
 
-BatchNorm2d::BatchNorm2d(int64_t num_features, BatchNormOptions options, DType dtype, Device device)
-    : num_features_(num_features), options_(options) {
-  GANTRY_CHECK(num_features > 0, "BatchNorm2d: expected a positive num_features, got ", num_features);
+BatchNormBase::BatchNormBase(std::string layer, int64_t num_features, BatchNormOptions options, DType dtype,
+                             Device device)
+    : layer_(std::move(layer)), num_features_(num_features), options_(options) {
+  GANTRY_CHECK(num_features > 0, layer_, ": expected a positive num_features, got ", num_features);
   if (options.affine) {
     weight_ = register_parameter("weight", ones({num_features}, dtype, device));
     bias_ = register_parameter("bias", zeros({num_features}, dtype, device));
@@ -19,9 +20,9 @@ BatchNorm2d::BatchNorm2d(int64_t num_features, BatchNormOptions options, DType d
   }
 }
 
-Tensor BatchNorm2d::forward(const Tensor& x) {
-  GANTRY_CHECK(x.defined() && x.dim() == 4 && x.shape()[1] == num_features_, "BatchNorm2d(", num_features_,
-               "): expected input [N, ", num_features_, ", H, W], got ",
+Tensor BatchNormBase::normalise(const Tensor& x, bool rank_ok, const char* layout) {
+  GANTRY_CHECK(x.defined() && rank_ok && x.shape()[1] == num_features_, layer_, "(", num_features_,
+               "): expected input ", layout, " with C = ", num_features_, ", got ",
                x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
   // Without running stats, PyTorch normalises with batch statistics in both modes.
   const bool use_batch_stats = is_training() || !options_.track_running_stats;
@@ -35,13 +36,19 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
   return batch_norm(x, running_mean_, running_var_, weight_, bias_, use_batch_stats, factor, options_.eps);
 }
 
-void BatchNorm2d::reset_running_stats() {
+void BatchNormBase::reset_running_stats() {
   if (!options_.track_running_stats) return;
   NoGradGuard no_grad;
   fill_(running_mean_, 0.0);
   fill_(running_var_, 1.0);
   fill_(num_batches_tracked_, 0.0);
 }
+
+Tensor BatchNorm1d::forward(const Tensor& x) {
+  return normalise(x, x.defined() && (x.dim() == 2 || x.dim() == 3), "[N, C] or [N, C, L]");
+}
+
+Tensor BatchNorm2d::forward(const Tensor& x) { return normalise(x, x.defined() && x.dim() == 4, "[N, C, H, W]"); }
 
 LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine, DType dtype, Device device)
     : normalized_shape_(std::move(normalized_shape)), eps_(eps) {

@@ -193,6 +193,17 @@ TEST_P(NormLayersTest, BatchNorm2dCumulativeAverageGivesStandingStatistics) {
   }
 }
 
+TEST_P(NormLayersTest, BatchNorm1dNormalisesFeatureColumns) {
+  nn::BatchNorm1d bn(4, {.momentum = 0.5}, DType::f64, device());
+  const Tensor x = add(mul(rand({6, 4}, 95), 2.0), 1.0);
+  const ChannelStats st = channel_stats(x);
+  const std::vector<double> one(4, 1.0), zero(4, 0.0);
+  EXPECT_TRUE(all_close(bn.forward(x), naive_channel_affine(x, st.mean, st.biased_var, one, zero, 1e-5), 1e-12, 1e-12));
+  const std::vector<double> rm = to_vector<double>(bn.running_mean());
+  for (int64_t c = 0; c < 4; ++c) EXPECT_NEAR(rm[c], 0.5 * st.mean[c], 1e-12);
+  EXPECT_TRUE(throws_error_mentioning([&] { bn.forward(rand({6, 4, 2, 2}, 96)); }, {"BatchNorm1d(4)", "[6, 4, 2, 2]"}));
+}
+
 TEST_P(NormLayersTest, LayerNormAndEmbeddingModules) {
   nn::LayerNorm ln({4, 2}, 1e-5, true, DType::f64, device());
   ASSERT_EQ(ln.named_parameters().size(), 2u);
