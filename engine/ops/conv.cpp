@@ -54,7 +54,7 @@ void check_bias(const char* op, const Tensor& bias, int64_t channels, const Tens
 
 Tensor raw(const Tensor& t) { return t.detach().contiguous(); }
 
-// input_grad without argument checks (callers check with their own op name).
+// The two gradient ops without argument checks (callers check with their own op name).
 Tensor input_grad_unchecked(const Tensor& grad_out, const Tensor& weight, Size2 input_hw, const Conv2dParams& p);
 Tensor weight_grad_unchecked(const Tensor& x, const Tensor& grad_out, Size2 kernel_hw, const Conv2dParams& p);
 
