@@ -6,8 +6,10 @@
 #include <map>
 
 #include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
 #include "train/cli/child_process.h"
 #include "train/cli/mog_commands.h"
+#include "train/mog/mog_experiment.h"
 #include "train/data/mixture_of_gaussians.h"
 #include "train/run_folder.h"
 
@@ -31,6 +33,32 @@ struct RunCell {
   std::string folder;
 };
 
+// What a grid finds in a cell's run folder from an earlier (possibly interrupted) invocation.
+enum class CellState { fresh, resume, finished };
+
+// A finished run with the same configuration is kept; a run with a checkpoint is resumed (the child
+// checks that its configuration matches); a folder holding a different configuration is an error,
+// so results are never overwritten by a changed grid.
+CellState inspect_cell(const std::string& folder, const mog::MogTrainConfig& wanted) {
+  const std::filesystem::path dir(folder);
+  if (!std::filesystem::exists(dir / mog::kConfigFile)) return CellState::fresh;
+  const train::RunFolder run(folder);
+  const mog::MogTrainConfig saved = mog::MogTrainConfig::from_json(run.read_json(mog::kConfigFile));
+  const auto have = saved.identity_json(), want = wanted.identity_json();
+  for (const auto& [key, value] : want.items())
+    GANTRY_CHECK(have.contains(key) && have.at(key) == value, "mog grid: '", folder, "' holds a run with ", key,
+                 " = ", have.contains(key) ? have.at(key).dump() : "(unset)", " but the grid asks for ", value.dump(),
+                 "; choose another --out or delete that folder");
+  if (run.exists(mog::kMetricsFile)) {
+    const auto metrics = run.read_json(mog::kMetricsFile);
+    if (metrics.value("finished", false) && metrics.value("step", int64_t{-1}) == wanted.steps &&
+        saved.steps == wanted.steps && saved.eval_samples == wanted.eval_samples)
+      return CellState::finished;
+  }
+  if (run.exists(mog::kCheckpointFile)) return CellState::resume;
+  return CellState::fresh;
+}
+
 struct MeanStd {
   double mean = 0, std = 0;
 };
@@ -47,6 +75,42 @@ MeanStd mean_std(const std::vector<double>& v) {
   return r;
 }
 
+// The summary as a Markdown table (mean +- std over seeds, and the per-seed values).
+void write_summary_markdown(const std::string& path, const nlohmann::json& summary) {
+  std::string text = "| modes | method | % high quality | % modes recovered | within-mode std | runs | per run (HQ / modes) |\n"
+                     "|---|---|---|---|---|---|---|\n";
+  char line[512];
+  for (const auto& row : summary.at("rows")) {
+    const auto& hq = row.at("high_quality_percent");
+    const auto& rec = row.at("modes_recovered_percent");
+    std::string per_seed;
+    for (size_t i = 0; i < hq.at("values").size(); ++i) {
+      char cell[64];
+      std::snprintf(cell, sizeof cell, "%s%.1f / %.0f", i ? ", " : "", hq.at("values")[i].get<double>(),
+                    rec.at("values")[i].get<double>());
+      per_seed += cell;
+    }
+    if (row.at("runs").get<size_t>() == 0) {
+      std::snprintf(line, sizeof line, "| %lld | %s | - | - | - | 0 | |\n",
+                    static_cast<long long>(row.at("modes").get<int64_t>()), row.at("method").get<std::string>().c_str());
+      text += line;
+      continue;
+    }
+    const auto& spread = row.at("within_mode_std");
+    std::snprintf(line, sizeof line, "| %lld | %s | %.1f +- %.1f | %.1f +- %.1f | %.4f +- %.4f | %zu | %s |\n",
+                  static_cast<long long>(row.at("modes").get<int64_t>()), row.at("method").get<std::string>().c_str(),
+                  hq.at("mean").get<double>(), hq.at("std").get<double>(), rec.at("mean").get<double>(),
+                  rec.at("std").get<double>(), spread.at("mean").get<double>(), spread.at("std").get<double>(),
+                  row.at("runs").get<size_t>(), per_seed.c_str());
+    text += line;
+  }
+  std::snprintf(line, sizeof line, "\n%lld steps per run, top-k decay every %lld steps; std over seeds (N-1).\n",
+                static_cast<long long>(summary.at("steps").get<int64_t>()),
+                static_cast<long long>(summary.at("decay_every").get<int64_t>()));
+  text += line;
+  io::write_file_atomic(path, text);
+}
+
 }  // namespace
 
 nlohmann::json run_mog_grid(const MogGridSpec& spec) {
@@ -61,32 +125,55 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
   const int64_t decay_every =
       spec.decay_every > 0 ? spec.decay_every : std::max<int64_t>(1, spec.steps * 2000 / 100000);
 
+  // Every cell is planned and its folder inspected before any run starts.
   std::vector<RunCell> cells;
-  std::vector<ChildJob> jobs;
+  std::vector<ChildJob> jobs;       // one per cell; exit_status 0 for cells kept from earlier
+  std::vector<size_t> to_run;       // indices of the cells that train now
+  size_t resumed = 0;
   const std::string exe = self_executable_path();
   for (int64_t m : spec.modes)
     for (const auto& method : spec.methods)
       for (int s = 0; s < spec.seeds; ++s) {
-        RunCell cell{m, method, s, root.file("m" + std::to_string(m) + "_" + method + "_seed" + std::to_string(s))};
-        std::filesystem::create_directories(cell.folder);
+        std::string name = "m";
+        name += std::to_string(m) + "_" + method + "_seed" + std::to_string(s);
+        RunCell cell{m, method, s, root.file(name)};
+        std::vector<std::string> args = {"--modes", std::to_string(m),         "--steps", std::to_string(spec.steps),
+                                         "--seed",  std::to_string(s),         "--decay-every",
+                                         std::to_string(decay_every), "--out", cell.folder, "--quiet"};
+        for (const auto& f : method_flags(method)) args.push_back(f);
+        for (const auto& a : spec.extra_args) args.push_back(a);
+        const mog::MogTrainConfig config = parse_mog_train_config(args);
+        config.validate();
+        const CellState state = inspect_cell(cell.folder, config);
+        if (state == CellState::resume) {
+          args.push_back("--resume");
+          ++resumed;
+        }
         ChildJob job;
-        job.argv = {exe, "mog", "train", "--modes", std::to_string(m), "--steps", std::to_string(spec.steps),
-                    "--seed", std::to_string(s), "--decay-every", std::to_string(decay_every), "--out", cell.folder,
-                    "--quiet"};
-        for (const auto& f : method_flags(method)) job.argv.push_back(f);
-        for (const auto& a : spec.extra_args) job.argv.push_back(a);
+        job.argv = {exe, "mog", "train"};
+        job.argv.insert(job.argv.end(), args.begin(), args.end());
         job.log_path = cell.folder + "/stdout.log";
+        if (state == CellState::finished) job.exit_status = 0;
+        else to_run.push_back(cells.size());
         cells.push_back(cell);
         jobs.push_back(job);
       }
-  std::printf("mog grid: %zu runs (%zu modes x %zu methods x %d seeds), %lld steps each, %d at a time -> %s\n",
-              jobs.size(), spec.modes.size(), spec.methods.size(), spec.seeds, static_cast<long long>(spec.steps),
-              spec.jobs, spec.out.c_str());
+  std::printf("mog grid: %zu runs (%zu modes x %zu methods x %d seeds), %lld steps each -> %s\n", jobs.size(),
+              spec.modes.size(), spec.methods.size(), spec.seeds, static_cast<long long>(spec.steps), spec.out.c_str());
+  std::printf("  %zu finished earlier (kept), %zu to resume from their checkpoints, %zu new; %d at a time\n",
+              jobs.size() - to_run.size(), resumed, to_run.size() - resumed, spec.jobs);
   std::fflush(stdout);
+  std::vector<ChildJob> pending;
+  for (size_t i : to_run) {
+    std::filesystem::create_directories(cells[i].folder);
+    pending.push_back(jobs[i]);
+  }
   size_t done = 0;
-  run_child_jobs(jobs, spec.jobs, [&](size_t i) {
+  run_child_jobs(pending, spec.jobs, [&](size_t p) {
+    const size_t i = to_run[p];
+    jobs[i].exit_status = pending[p].exit_status;
     ++done;
-    std::printf("  [%zu/%zu] %s %s\n", done, jobs.size(), jobs[i].exit_status == 0 ? "done  " : "FAILED",
+    std::printf("  [%zu/%zu] %s %s\n", done, pending.size(), jobs[i].exit_status == 0 ? "done  " : "FAILED",
                 cells[i].folder.c_str());
     std::fflush(stdout);
   });
@@ -99,7 +186,7 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
   std::printf("\n%-6s %-10s %-18s %-18s %s\n", "modes", "method", "% high quality", "% modes recovered", "runs");
   for (int64_t m : spec.modes)
     for (const auto& method : spec.methods) {
-      std::vector<double> hq, rec;
+      std::vector<double> hq, rec, spread;
       for (size_t i : groups[{m, method}]) {
         if (jobs[i].exit_status != 0) {
           failed.push_back({{"folder", cells[i].folder}, {"exit_status", jobs[i].exit_status}});
@@ -108,8 +195,9 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
         const auto metrics = train::RunFolder(cells[i].folder).read_json("metrics.json");
         hq.push_back(metrics.at("final").at("high_quality_percent").get<double>());
         rec.push_back(metrics.at("final").at("modes_recovered_percent").get<double>());
+        spread.push_back(metrics.at("final").at("within_mode_std").get<double>());
       }
-      const MeanStd h = mean_std(hq), r = mean_std(rec);
+      const MeanStd h = mean_std(hq), r = mean_std(rec), w = mean_std(spread);
       char hq_text[32], rec_text[32];
       std::snprintf(hq_text, sizeof hq_text, "%.1f +- %.1f", h.mean, h.std);
       std::snprintf(rec_text, sizeof rec_text, "%.1f +- %.1f", r.mean, r.std);
@@ -119,13 +207,15 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
                       {"method", method},
                       {"runs", hq.size()},
                       {"high_quality_percent", {{"mean", h.mean}, {"std", h.std}, {"values", hq}}},
-                      {"modes_recovered_percent", {{"mean", r.mean}, {"std", r.std}, {"values", rec}}}});
+                      {"modes_recovered_percent", {{"mean", r.mean}, {"std", r.std}, {"values", rec}}},
+                      {"within_mode_std", {{"mean", w.mean}, {"std", w.std}, {"values", spread}}}});
     }
   const nlohmann::json summary{{"steps", spec.steps},   {"decay_every", decay_every}, {"seeds", spec.seeds},
                                {"rows", rows},          {"failed_runs", failed},
                                {"std_note", "sample standard deviation over seeds (N-1)"}};
   root.write_json("summary.json", summary);
-  std::printf("\nsummary: %s\n", root.file("summary.json").c_str());
+  write_summary_markdown(root.file("summary.md"), summary);
+  std::printf("\nsummary: %s (and summary.md)\n", root.file("summary.json").c_str());
   if (!failed.empty()) std::printf("%zu run(s) failed; see their stdout.log\n", failed.size());
   return summary;
 }

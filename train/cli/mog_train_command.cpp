@@ -84,6 +84,12 @@ mog::MogTrainConfig config_from(const ArgParser& p) {
 
 }  // namespace
 
+mog::MogTrainConfig parse_mog_train_config(const std::vector<std::string>& args) {
+  ArgParser parser = make_parser();
+  GANTRY_CHECK(parser.parse(args), "mog train: expected training options, not --help");
+  return config_from(parser);
+}
+
 int mog_train_command(const std::vector<std::string>& args) {
   ArgParser parser = make_parser();
   if (!parser.parse(args)) return 0;
