@@ -38,10 +38,44 @@ TensorList FunctionNode::apply(const TensorList& grads, const std::vector<bool>&
                ": trying to backward through the graph a second time (its saved tensors were freed after "
                "the first backward); pass retain_graph=true to the first backward/grad call");
   BackwardContext ctx(*this, grads, needs_input_grad);
-  TensorList out = fn_(ctx);
+  const bool guard_double_backward = once_differentiable_ && grad_enabled();
+  TensorList out;
+  {
+    GradModeGuard mode(grad_enabled() && !once_differentiable_);
+    out = fn_(ctx);
+  }
   GANTRY_CHECK(out.size() == num_inputs(), name_, ": backward returned ", out.size(), " gradients for ",
                num_inputs(), " inputs");
+  if (guard_double_backward) {
+    // The gradients depend on the forward inputs and on the incoming gradients.
+    std::vector<Edge> edges = next_edges_;
+    for (const Tensor& g : grads) edges.push_back(gradient_edge(g));
+    bool differentiable = false;
+    for (const Edge& e : edges) differentiable = differentiable || e.valid();
+    std::vector<Tensor*> defined;
+    for (Tensor& g : out)
+      if (g.defined()) defined.push_back(&g);
+    if (differentiable && !defined.empty()) {
+      auto error = std::make_shared<DoubleBackwardError>(name_, std::move(edges), defined.size());
+      for (size_t i = 0; i < defined.size(); ++i) {
+        Tensor& g = *defined[i];
+        g = g.detach();
+        TensorImpl& impl = g.impl();
+        impl.grad_fn = error;
+        impl.output_nr = static_cast<uint32_t>(i);
+        impl.requires_grad = true;
+        error->output_shapes.push_back(impl.shape);
+        error->output_dtypes.push_back(impl.dtype);
+        error->output_devices.push_back(impl.storage->device());
+      }
+    }
+  }
   return out;
+}
+
+TensorList DoubleBackwardError::apply(const TensorList&, const std::vector<bool>&) {
+  GANTRY_FAIL(op_, " does not support double backward: its backward is a fused kernel, not differentiable ops; ",
+              "a gradient of its gradient (create_graph=true, then differentiating again) is not available");
 }
 
 AccumulateGrad::AccumulateGrad(const std::shared_ptr<TensorImpl>& leaf)
@@ -90,12 +124,15 @@ Edge gradient_edge(const Tensor& t) {
   return {acc, 0};
 }
 
-std::shared_ptr<Node> record(const char* name, const TensorList& inputs, const std::vector<Tensor*>& outputs,
-                             BackwardFn fn) {
+namespace {
+
+std::shared_ptr<Node> record_node(const char* name, const TensorList& inputs, const std::vector<Tensor*>& outputs,
+                                  BackwardFn fn, bool once_differentiable) {
   std::vector<Edge> edges;
   edges.reserve(inputs.size());
   for (const Tensor& t : inputs) edges.push_back(gradient_edge(t));
-  auto node = std::make_shared<FunctionNode>(name, std::move(edges), outputs.size(), std::move(fn));
+  auto node =
+      std::make_shared<FunctionNode>(name, std::move(edges), outputs.size(), std::move(fn), once_differentiable);
   for (size_t i = 0; i < outputs.size(); ++i) {
     TensorImpl& o = outputs[i]->impl();
     GANTRY_CHECK(is_floating(o.dtype), name, ": cannot record a gradient for a ", dtype_name(o.dtype), " output");
@@ -107,6 +144,18 @@ std::shared_ptr<Node> record(const char* name, const TensorList& inputs, const s
     node->output_devices.push_back(o.storage->device());
   }
   return node;
+}
+
+}  // namespace
+
+std::shared_ptr<Node> record(const char* name, const TensorList& inputs, const std::vector<Tensor*>& outputs,
+                             BackwardFn fn) {
+  return record_node(name, inputs, outputs, std::move(fn), false);
+}
+
+std::shared_ptr<Node> record_once_differentiable(const char* name, const TensorList& inputs,
+                                                 const std::vector<Tensor*>& outputs, BackwardFn fn) {
+  return record_node(name, inputs, outputs, std::move(fn), true);
 }
 
 }  // namespace gantry::autograd

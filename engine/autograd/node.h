@@ -99,11 +99,16 @@ class BackwardContext {
   const std::vector<bool>& needs_;
 };
 
-// A node whose backward rule is a lambda over saved tensors.
+// A node whose backward rule is a lambda over saved tensors. A once-differentiable rule (a fused
+// backward kernel that is not itself an op) runs without recording; under create_graph its gradients
+// get a DoubleBackwardError node, so differentiating them throws instead of silently giving zeros.
 class FunctionNode final : public Node {
  public:
-  FunctionNode(std::string name, std::vector<Edge> next_edges, size_t num_outputs, BackwardFn fn)
-      : Node(std::move(name), std::move(next_edges), num_outputs), fn_(std::move(fn)) {}
+  FunctionNode(std::string name, std::vector<Edge> next_edges, size_t num_outputs, BackwardFn fn,
+               bool once_differentiable = false)
+      : Node(std::move(name), std::move(next_edges), num_outputs),
+        fn_(std::move(fn)),
+        once_differentiable_(once_differentiable) {}
   TensorList apply(const TensorList& grads, const std::vector<bool>& needs_input_grad) override;
   void release() override {
     fn_ = nullptr;
@@ -113,6 +118,19 @@ class FunctionNode final : public Node {
  private:
   BackwardFn fn_;
   bool released_ = false;
+  bool once_differentiable_;
+};
+
+// Stands behind the gradients of a once-differentiable node: backpropagating into it throws
+// "<op> does not support double backward".
+class DoubleBackwardError final : public Node {
+ public:
+  DoubleBackwardError(std::string op, std::vector<Edge> next_edges, size_t num_outputs)
+      : Node(op + " (double backward)", std::move(next_edges), num_outputs), op_(std::move(op)) {}
+  TensorList apply(const TensorList& grads, const std::vector<bool>& needs_input_grad) override;
+
+ private:
+  std::string op_;
 };
 
 // Accumulates into a leaf's .grad.
@@ -138,6 +156,10 @@ Edge gradient_edge(const Tensor& t);
 // needs_grad(inputs) is true. Returns the node.
 std::shared_ptr<Node> record(const char* name, const TensorList& inputs,
                              const std::vector<Tensor*>& outputs, BackwardFn fn);
+// Like record(), for a backward rule that is not written in differentiable ops (a fused kernel):
+// first-order gradients work as usual; a gradient of its gradient throws a clear error.
+std::shared_ptr<Node> record_once_differentiable(const char* name, const TensorList& inputs,
+                                                 const std::vector<Tensor*>& outputs, BackwardFn fn);
 
 // Runs the backward pass from `outputs` (seeded with `grad_outputs`; undefined entries are ones for
 // one-element outputs) and accumulates into leaves' .grad.

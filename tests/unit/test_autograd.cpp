@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "tests/support/error_matchers.h"
 #include "tests/support/gradcheck.h"
 #include "tests/support/test_util.h"
 
@@ -100,6 +101,42 @@ TEST_P(AutogradTest, GradientPenaltyStyleDoubleBackward) {
         return sum(mul(g, g));
       },
       {x, w}));
+}
+
+// x^3 with a backward rule that is "a fused kernel": it computes 3 x^2 g without recording, the way a
+// hand-written backward kernel would.
+Tensor cube_once_differentiable(const Tensor& x) {
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = pow(x, 3.0);
+  }
+  if (autograd::needs_grad({x}))
+    autograd::record_once_differentiable("fused_cube", {x}, {&out},
+                                         [sx = SavedTensor(x)](const autograd::BackwardContext& ctx) -> TensorList {
+                                           const Tensor x = ctx.unpack(sx);
+                                           return {mul(mul(mul(x, x), 3.0), ctx.grad(0))};
+                                         });
+  return out;
+}
+
+TEST_P(AutogradTest, OnceDifferentiableOpsRefuseDoubleBackwardWithAClearError) {
+  const Tensor x = leaf({0.5, -1.5, 2.0}, {3}, device());
+  // First order works, with and without create_graph.
+  const Tensor dx = autograd::grad({sum(cube_once_differentiable(x))}, {x})[0];
+  EXPECT_TRUE(all_close(dx, from_vector(std::vector<double>{0.75, 6.75, 12.0}, {3}).to(device()), 1e-12, 1e-12));
+  EXPECT_TRUE(gradcheck([](const TensorList& t) { return cube_once_differentiable(t[0]); },
+                        {random_uniform({4}, 74, -1, 1, DType::f64, device()).set_requires_grad()}));
+  const Tensor dx_graph = autograd::grad({sum(cube_once_differentiable(x))}, {x}, {}, /*create_graph=*/true)[0];
+  EXPECT_TRUE(all_close(dx_graph.detach(), dx, 1e-12, 1e-12));
+  // Differentiating the gradient again names the op instead of returning zeros.
+  ASSERT_TRUE(dx_graph.requires_grad());
+  EXPECT_TRUE(throws_error_mentioning([&] { autograd::grad({sum(dx_graph)}, {x}); },
+                                      {"fused_cube", "does not support double backward"}));
+  // A WGAN-GP-style penalty through it fails the same way.
+  const Tensor w = leaf({0.3, -0.7, 1.1}, {3}, device());
+  const Tensor gx = autograd::grad({sum(cube_once_differentiable(mul(x, w)))}, {x}, {}, true)[0];
+  EXPECT_TRUE(throws_error_mentioning([&] { sum(mul(gx, gx)).backward(); }, {"fused_cube", "double backward"}));
 }
 
 TEST_P(AutogradTest, DetachStopsGradients) {
