@@ -28,6 +28,12 @@ void check_input(const Tensor& x, int64_t channels, const std::string& layer) {
                ", H, W], got ", x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
 }
 
+// A replacement weight must have the layer's own weight shape.
+void check_weight(const Tensor& weight, const Tensor& own, const std::string& layer) {
+  GANTRY_CHECK(weight.defined() && weight.shape() == own.shape(), layer, ": expected a weight ", shape_str(own.shape()),
+               ", got ", weight.defined() ? shape_str(weight.shape()) : std::string("an undefined tensor"));
+}
+
 // "Conv2d(3, 64, kernel_size=4x4, stride=2x2, padding=1x1)".
 std::string describe_layer(const char* layer, int64_t in, int64_t out, const Tensor& weight, Size2 stride,
                            Size2 padding) {
@@ -62,10 +68,13 @@ std::string Conv2d::describe() const {
   return describe_layer("Conv2d", in_channels_, out_channels_, weight_, options_.stride, options_.padding);
 }
 
-Tensor Conv2d::forward(const Tensor& x) {
+Tensor Conv2d::forward(const Tensor& x) { return forward_with_weight(x, weight_); }
+
+Tensor Conv2d::forward_with_weight(const Tensor& x, const Tensor& weight) {
   const std::string layer = describe();
   check_input(x, in_channels_, layer);
-  return in_layer_context(layer, [&] { return conv2d(x, weight_, bias_, options_.stride, options_.padding, options_.dilation); });
+  check_weight(weight, weight_, layer);
+  return in_layer_context(layer, [&] { return conv2d(x, weight, bias_, options_.stride, options_.padding, options_.dilation); });
 }
 
 ConvTranspose2d::ConvTranspose2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, Generator& gen,
@@ -81,11 +90,14 @@ std::string ConvTranspose2d::describe() const {
   return describe_layer("ConvTranspose2d", in_channels_, out_channels_, weight_, options_.stride, options_.padding);
 }
 
-Tensor ConvTranspose2d::forward(const Tensor& x) {
+Tensor ConvTranspose2d::forward(const Tensor& x) { return forward_with_weight(x, weight_); }
+
+Tensor ConvTranspose2d::forward_with_weight(const Tensor& x, const Tensor& weight) {
   const std::string layer = describe();
   check_input(x, in_channels_, layer);
+  check_weight(weight, weight_, layer);
   return in_layer_context(layer, [&] {
-    return conv_transpose2d(x, weight_, bias_, options_.stride, options_.padding, options_.output_padding,
+    return conv_transpose2d(x, weight, bias_, options_.stride, options_.padding, options_.output_padding,
                             options_.dilation);
   });
 }

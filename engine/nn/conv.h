@@ -32,6 +32,9 @@ class Conv2d : public Module {
          DType dtype = DType::f32, Device device = kCPU);
 
   Tensor forward(const Tensor& x) override;
+  // The layer with `weight` (same shape as its own) in place of its own: the hook through which a
+  // reparametrisation such as SpectralNormed supplies the weight it computes from weight_orig.
+  Tensor forward_with_weight(const Tensor& x, const Tensor& weight);
 
   int64_t in_channels() const { return in_channels_; }
   int64_t out_channels() const { return out_channels_; }
@@ -53,6 +56,7 @@ class ConvTranspose2d : public Module {
                   ConvTranspose2dOptions options = {}, DType dtype = DType::f32, Device device = kCPU);
 
   Tensor forward(const Tensor& x) override;
+  Tensor forward_with_weight(const Tensor& x, const Tensor& weight);  // as Conv2d's
 
   int64_t in_channels() const { return in_channels_; }
   int64_t out_channels() const { return out_channels_; }

@@ -22,10 +22,15 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool bias, Generator& 
   }
 }
 
-Tensor Linear::forward(const Tensor& x) {
+Tensor Linear::forward(const Tensor& x) { return forward_with_weight(x, weight_); }
+
+Tensor Linear::forward_with_weight(const Tensor& x, const Tensor& weight) {
   GANTRY_CHECK(x.dim() >= 1 && x.size(-1) == in_features_, "Linear: expected input [..., ", in_features_,
                "], got ", shape_str(x.shape()));
-  return linear(x, weight_, bias_);
+  GANTRY_CHECK(weight.defined() && weight.shape() == weight_.shape(), "Linear(", in_features_, ", ", out_features_,
+               "): expected a weight ", shape_str(weight_.shape()), ", got ",
+               weight.defined() ? shape_str(weight.shape()) : std::string("an undefined tensor"));
+  return linear(x, weight, bias_);
 }
 
 }  // namespace gantry::nn

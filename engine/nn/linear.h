@@ -12,6 +12,9 @@ class Linear : public Module {
          Device device = kCPU);
 
   Tensor forward(const Tensor& x) override;
+  // The layer with `weight` (same shape as its own) in place of its own: the hook through which a
+  // reparametrisation such as SpectralNormed supplies the weight it computes from weight_orig.
+  Tensor forward_with_weight(const Tensor& x, const Tensor& weight);
 
   int64_t in_features() const { return in_features_; }
   int64_t out_features() const { return out_features_; }
