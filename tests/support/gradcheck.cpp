@@ -112,4 +112,53 @@ TensorList fresh_inputs(const std::vector<std::vector<double>>& host, const Tens
   return gradcheck(first_order, inputs, opt);
 }
 
+::testing::AssertionResult gradcheck_parameters(const std::function<Tensor()>& loss, const TensorList& params,
+                                                const GradCheckOptions& opt) {
+  if (params.empty()) return ::testing::AssertionFailure() << "gradcheck_parameters: no parameters";
+  for (size_t i = 0; i < params.size(); ++i)
+    if (params[i].dtype() != DType::f64 || !params[i].requires_grad())
+      return ::testing::AssertionFailure() << "gradcheck_parameters: parameter " << i
+                                           << " must be float64 and require grad";
+  const Tensor l = loss();
+  if (l.numel() != 1) return ::testing::AssertionFailure() << "gradcheck_parameters: loss must be a scalar";
+  const TensorList analytic = autograd::grad({l}, params, {}, false, -1, true);
+
+  const auto set = [](const Tensor& p, const std::vector<double>& values) {
+    NoGradGuard no_grad;
+    Tensor handle = p;
+    copy_(handle, from_vector(values, p.shape()).to(p.device()));
+  };
+  std::ostringstream failures;
+  int n_fail = 0, n_checked = 0;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::vector<double> host = to_vector<double>(params[i]);
+    const std::vector<double> a = analytic[i].defined() ? to_vector<double>(analytic[i])
+                                                        : std::vector<double>(host.size(), 0.0);
+    for (size_t j = 0; j < host.size(); ++j) {
+      bool near_kink = false;
+      for (double k : opt.kinks)
+        if (std::abs(host[j] - k) < opt.kink_range) near_kink = true;
+      if (near_kink) continue;
+      std::vector<double> moved = host;
+      moved[j] = host[j] + opt.eps;
+      set(params[i], moved);
+      const double plus = loss().item<double>();
+      moved[j] = host[j] - opt.eps;
+      set(params[i], moved);
+      const double minus = loss().item<double>();
+      set(params[i], host);
+      const double numeric = (plus - minus) / (2 * opt.eps);
+      ++n_checked;
+      if (!(std::abs(a[j] - numeric) <= opt.atol + opt.rtol * std::abs(numeric))) {
+        if (n_fail++ < 8)
+          failures << "\n  parameter " << i << " element " << j << ": analytic " << a[j] << ", numeric " << numeric;
+      }
+    }
+  }
+  if (n_checked == 0) return ::testing::AssertionFailure() << "gradcheck_parameters: every element was skipped";
+  if (n_fail == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "gradcheck_parameters: " << n_fail << " of " << n_checked
+                                       << " gradient elements differ from finite differences" << failures.str();
+}
+
 }  // namespace gantry::testing

@@ -6,6 +6,9 @@
 // differences in float64, element by element: |analytic - numeric| <= atol + rtol |numeric|.
 // gradgradcheck(fn, inputs): runs gradcheck on x -> sum_i <dL/dx_i, v_i> (grad built with
 // create_graph), i.e. checks the Hessian-vector products that double backward gives.
+// gradcheck_parameters(loss, params): the same comparison for tensors that a scalar loss() reads
+// without taking them as arguments (a module's parameters), perturbing them in place and restoring
+// them; loss() must be deterministic (e.g. a spectrally normalised layer in eval mode).
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -33,5 +36,7 @@ using TensorFn = std::function<Tensor(const TensorList&)>;
                                      const GradCheckOptions& options = {});
 ::testing::AssertionResult gradgradcheck(const TensorFn& fn, const TensorList& inputs,
                                          const GradCheckOptions& options = {});
+::testing::AssertionResult gradcheck_parameters(const std::function<Tensor()>& loss, const TensorList& params,
+                                                const GradCheckOptions& options = {});
 
 }  // namespace gantry::testing
