@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/device.h"
 #include "engine/core/error.h"
 #include "train/mog/mog_experiment.h"
 
@@ -181,6 +182,56 @@ TEST(MogTraining, ResumeRefusesAChangedConfig) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("seed"), std::string::npos) << e.what();
   }
+}
+
+TEST(MogTraining, UnavailableDeviceIsRefusedBeforeTraining) {
+  mog::MogTrainConfig c;
+  c.out = "unused";
+  c.device = "tpu";
+  EXPECT_THROW(c.validate(), Error);
+  c.device = "cuda:" + std::to_string(cuda_device_count());  // one past the last device
+  try {
+    c.validate();
+    FAIL() << "validate accepted " << c.device;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--device " + c.device), std::string::npos) << e.what();
+  }
+}
+
+// The same short training on the GPU reaches the CPU's metrics within seed noise (its kernels round
+// differently, so trajectories drift apart, but the learning must not).
+TEST(MogTraining, CudaRunMatchesCpuMetrics) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device: the GPU run of the mixture-of-Gaussians trainer is not checked";
+  TempFolder tmp("cuda");
+  mog::MogTrainConfig c;
+  c.modes = 25;
+  c.steps = 3000;
+  c.batch = 128;
+  c.lr = 1e-3;
+  c.seed = 1;
+  c.selection = mog::BatchSelection::top_k;
+  c.decay_every = 60;
+  c.coreset_prior = true;
+  c.coreset_data = true;
+  c.checkpoint_every = 1000;
+  mog::MogRunOptions quiet;
+  quiet.write_samples_png = false;
+  c.out = tmp.sub("cpu");
+  const auto cpu = mog::run_mog_training(c, quiet);
+  c.device = "cuda";
+  c.out = tmp.sub("cuda");
+  const auto gpu = mog::run_mog_training(c, quiet);
+  EXPECT_EQ(gpu.steps_done, 3000);
+  EXPECT_GE(gpu.metrics.modes_recovered_percent, 50.0);
+  EXPECT_GE(gpu.metrics.high_quality_percent, 10.0);
+  EXPECT_NEAR(gpu.metrics.modes_recovered_percent, cpu.metrics.modes_recovered_percent, 25.0);
+  EXPECT_NEAR(gpu.metrics.high_quality_percent, cpu.metrics.high_quality_percent, 30.0);
+  // A GPU checkpoint resumes on the CPU.
+  c.device = "cpu";
+  c.steps = 3010;
+  mog::MogRunOptions resume = quiet;
+  resume.resume = true;
+  EXPECT_EQ(mog::run_mog_training(c, resume).steps_done, 3010);
 }
 
 }  // namespace

@@ -42,6 +42,7 @@ int mog_grid_command(const std::vector<std::string>& args) {
       .option("batch", "B", "batch size of every run")
       .option("lr", "LR", "Adam learning rate of every run")
       .option("eval-samples", "N", "samples per evaluation")
+      .option("device", "D", "device of every run: cpu, cuda or cuda:N")
       .option("out", "DIR", "grid folder (one run folder per cell inside)");
   if (!p.parse(args)) return 0;
   MogGridSpec spec;
@@ -58,7 +59,7 @@ int mog_grid_command(const std::vector<std::string>& args) {
   spec.steps = p.int64("steps");
   spec.decay_every = p.given("decay-every") ? p.int64("decay-every") : 0;
   spec.out = p.str("out");
-  spec.extra_args = forwarded(p, {"batch", "lr", "eval-samples"});
+  spec.extra_args = forwarded(p, {"batch", "lr", "eval-samples", "device"});
   const auto summary = run_mog_grid(spec);
   return summary.at("failed_runs").empty() ? 0 : 1;
 }

@@ -43,6 +43,7 @@ ArgParser make_parser() {
               std::to_string(d.checkpoint_every))
       .option("out", "DIR", "run folder (created; must be writable)")
       .option("threads", "N", "BLAS threads", std::to_string(d.threads))
+      .option("device", "D", "cpu, cuda or cuda:N (a run may resume on another device)", d.device)
       .flag("resume", "continue the run in --out from its checkpoint (bit-identical to an uninterrupted run)")
       .flag("quiet", "no progress output");
   return p;
@@ -78,6 +79,7 @@ mog::MogTrainConfig config_from(const ArgParser& p) {
   c.log_every = p.int64("log-every");
   c.checkpoint_every = p.int64("checkpoint-every");
   c.threads = static_cast<int>(p.int64("threads"));
+  c.device = p.str("device");
   c.out = p.str("out");
   return c;
 }

@@ -8,9 +8,12 @@ namespace gantry::data {
 
 class MixtureDataSource final : public train::RealDataSource {
  public:
-  explicit MixtureDataSource(MixtureOfGaussians mixture) : mixture_(std::move(mixture)) {}
+  // Points are drawn on the CPU (the same numbers on every device) and handed out on `device`.
+  explicit MixtureDataSource(MixtureOfGaussians mixture, Device device = kCPU)
+      : mixture_(std::move(mixture)), device_(device) {}
   train::DrawnExamples draw(int64_t n, Generator& gen) override {
     Tensor points = mixture_.sample(n, gen);
+    if (device_ != kCPU) points = points.to(device_);
     return {points, points};
   }
   std::string describe() const override {
@@ -20,6 +23,7 @@ class MixtureDataSource final : public train::RealDataSource {
 
  private:
   MixtureOfGaussians mixture_;
+  Device device_;
 };
 
 }  // namespace gantry::data

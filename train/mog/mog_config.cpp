@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "engine/core/device.h"
 #include "engine/core/error.h"
 #include "train/data/mixture_of_gaussians.h"
 #include "train/losses.h"
@@ -55,6 +56,18 @@ void MogTrainConfig::validate() const {
   GANTRY_CHECK(log_every >= 0, "--log-every: must be >= 0, got ", log_every);
   GANTRY_CHECK(checkpoint_every >= 0, "--checkpoint-every: must be >= 0, got ", checkpoint_every);
   GANTRY_CHECK(threads >= 1 && threads <= 256, "--threads: must be in [1, 256], got ", threads);
+  Device dev;
+  try {
+    dev = Device::parse(device);
+  } catch (const Error& e) {
+    GANTRY_FAIL("--device: ", e.what());
+  }
+  if (dev.is_cuda()) {
+    const int count = cuda_device_count();
+    GANTRY_CHECK(dev.index < count, "--device ", device, ": ",
+                 count == 0 ? "no CUDA device is available (a CPU-only build, or no GPU/driver on this machine)"
+                            : "only " + std::to_string(count) + " CUDA device(s) are available");
+  }
   GANTRY_CHECK(!out.empty(), "--out: a run folder is required");
 }
 
@@ -99,6 +112,7 @@ nlohmann::json MogTrainConfig::to_json() const {
   j["log_every"] = log_every;
   j["checkpoint_every"] = checkpoint_every;
   j["threads"] = threads;
+  j["device"] = device;
   j["out"] = out;
   return j;
 }
@@ -130,6 +144,7 @@ MogTrainConfig MogTrainConfig::from_json(const nlohmann::json& j) {
     c.log_every = j.value("log_every", c.log_every);
     c.checkpoint_every = j.value("checkpoint_every", c.checkpoint_every);
     c.threads = j.value("threads", c.threads);
+    c.device = j.value("device", c.device);
     c.out = j.value("out", c.out);
   } catch (const nlohmann::json::exception& e) {
     GANTRY_FAIL("config: malformed MoG run config: ", e.what());

@@ -39,6 +39,9 @@ struct MogTrainConfig {
   int64_t log_every = 100;
   int64_t checkpoint_every = 5000;  // plus one at the end
   int threads = 1;
+  // Where training runs: cpu, cuda or cuda:N. Not part of the run's identity: a run may resume on
+  // another device (weights, optimiser state and the RNG stream move with it).
+  std::string device = "cpu";
   std::string out;
 
   // Throws gantry::Error with a message naming the option for every invalid setting.

@@ -30,9 +30,11 @@ std::unique_ptr<train::GeneratorUpdatePolicy> make_policy(const MogTrainConfig& 
                                              c.selection == BatchSelection::top_k);
 }
 
-std::unique_ptr<train::LatentSampler> make_latent_sampler(const MogTrainConfig& c, int64_t latent_dim) {
-  if (!c.coreset_prior) return std::make_unique<train::PriorLatentSampler>(latent_dim);
-  return std::make_unique<train::CoresetLatentSampler>(latent_dim, train::CoresetFactor{c.fz, c.anneal, c.steps});
+std::unique_ptr<train::LatentSampler> make_latent_sampler(const MogTrainConfig& c, int64_t latent_dim,
+                                                          Device device) {
+  if (!c.coreset_prior) return std::make_unique<train::PriorLatentSampler>(latent_dim, device);
+  return std::make_unique<train::CoresetLatentSampler>(latent_dim, train::CoresetFactor{c.fz, c.anneal, c.steps},
+                                                       device);
 }
 
 std::unique_ptr<train::DataSampler> make_data_sampler(const MogTrainConfig& c,
@@ -47,10 +49,10 @@ struct Evaluation {
 };
 
 Evaluation evaluate(nn::Module& generator, const data::MixtureOfGaussians& mixture, const MogTrainConfig& c,
-                    int64_t latent_dim) {
+                    int64_t latent_dim, Device device) {
   NoGradGuard no_grad;
   Generator eval_rng(c.seed ^ kEvalSeedSalt);
-  const Tensor samples = generator(randn({c.eval_samples, latent_dim}, eval_rng));
+  const Tensor samples = generator(randn({c.eval_samples, latent_dim}, eval_rng, DType::f32, device)).to(kCPU);
   return {eval::evaluate_mog_samples(samples, mixture), samples};
 }
 
@@ -74,15 +76,19 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
 
   const models::MogMlpOptions arch;
   const data::MixtureOfGaussians mixture(c.modes);
+  const Device device = Device::parse(c.device);
   Generator rng(c.seed);
+  // Initialised on the CPU and then moved, so every device starts from the same weights.
   auto generator = models::make_mog_generator(arch, rng);
   auto critic = models::make_mog_critic(arch, rng);
+  generator->to(device);
+  critic->to(device);
   const optim::AdamOptions adam{c.lr, c.beta1, c.beta2};
   optim::Adam g_opt(generator->parameters(), adam);
   optim::Adam d_opt(critic->parameters(), adam);
   auto policy = make_policy(c);
-  auto latents = make_latent_sampler(c, arch.latent_dim);
-  auto data = make_data_sampler(c, std::make_shared<data::MixtureDataSource>(mixture));
+  auto latents = make_latent_sampler(c, arch.latent_dim, device);
+  auto data = make_data_sampler(c, std::make_shared<data::MixtureDataSource>(mixture, device));
 
   train::GanTrainerOptions trainer_options;
   trainer_options.batch_size = c.batch;
@@ -114,7 +120,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   trainer.run(last_step, &log, [&](const train::GanStepStats& s) {
     if (options.on_step) options.on_step(s);
     if (c.eval_every > 0 && s.step % c.eval_every == 0 && s.step != c.steps) {
-      const auto e = evaluate(*generator, mixture, c, arch.latent_dim);
+      const auto e = evaluate(*generator, mixture, c, arch.latent_dim, device);
       nlohmann::json rec{{"step", s.step}, {"eval", e.metrics.to_json()}};
       rec["eval"].erase("high_quality_per_mode");
       log.write(rec);
@@ -132,7 +138,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   result.steps_done = trainer.steps_done();
   result.seconds = seconds;
   result.steps_per_second = seconds > 0 ? static_cast<double>(trainer.steps_done() - first_step) / seconds : 0;
-  const auto final_eval = evaluate(*generator, mixture, c, arch.latent_dim);
+  const auto final_eval = evaluate(*generator, mixture, c, arch.latent_dim, device);
   result.metrics = final_eval.metrics;
   nlohmann::json metrics{{"step", result.steps_done},
                          {"finished", result.steps_done == c.steps},
