@@ -53,10 +53,10 @@ ResnetGeneratorBlock::ResnetGeneratorBlock(int64_t in_channels, int64_t out_chan
     conv_sc_ = register_module("conv_sc", make_conv(in_channels, out_channels, 1, sn, options.sn, gen, dtype, device));
   const auto make_bn = [&](int64_t channels) -> std::shared_ptr<nn::ConditionalBatchNorm2d> {
     if (options.num_classes > 0)
-      return std::make_shared<nn::CategoricalConditionalBatchNorm2d>(channels, options.num_classes, options.norm,
-                                                                     dtype, device);
-    return std::make_shared<nn::ProjectedConditionalBatchNorm2d>(channels, options.condition_dim, gen, sn,
-                                                                 options.norm, dtype, device);
+      return std::make_shared<nn::CategoricalConditionalBatchNorm2d>(channels, options.num_classes, options.norm, dtype,
+                                                                     device);
+    return std::make_shared<nn::ProjectedConditionalBatchNorm2d>(channels, options.condition_dim, gen, sn, options.norm,
+                                                                 dtype, device);
   };
   bn1_ = register_module("bn1", make_bn(in_channels));
   bn2_ = register_module("bn2", make_bn(out_channels));

@@ -46,8 +46,7 @@ class ConditionalBatchNorm2d : public Module {
   virtual std::string describe() const = 0;
 
  protected:
-  ConditionalBatchNorm2d(int64_t num_features, const ConditionalBatchNormOptions& options, DType dtype,
-                         Device device);
+  ConditionalBatchNorm2d(int64_t num_features, const ConditionalBatchNormOptions& options, DType dtype, Device device);
   // The per-sample multiplier and offset, each [n, C], for the conditions of a batch of n samples.
   virtual std::pair<Tensor, Tensor> scale_and_shift(const Tensor& condition, int64_t n) = 0;
 

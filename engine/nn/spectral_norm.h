@@ -83,8 +83,8 @@ template <typename Layer>
 class SpectralNormed : public SpectralNorm {
  public:
   SpectralNormed(std::shared_ptr<Layer> layer, Generator& gen, SpectralNormOptions options = {})
-      : SpectralNorm(checked(layer), checked(layer).weight(), options.dim.value_or(spectral_norm_default_dim<Layer>), gen,
-                     options),
+      : SpectralNorm(checked(layer), checked(layer).weight(), options.dim.value_or(spectral_norm_default_dim<Layer>),
+                     gen, options),
         layer_(std::move(layer)) {}
 
   Tensor forward(const Tensor& x) override { return layer_->forward_with_weight(x, compute_weight(is_training())); }

@@ -71,7 +71,8 @@ class ConditionalBatchNormTest : public DeviceTest {
   // Random class tables so a swapped gain and bias, or a wrong row, cannot pass.
   void randomise(nn::CategoricalConditionalBatchNorm2d& cbn, uint64_t seed) {
     const int64_t k = cbn.num_classes(), c = cbn.num_features();
-    cbn.load_state_dict({{"gain.weight", rand({k, c}, seed, 0.5, 1.5)}, {"bias.weight", rand({k, c}, seed + 1)}}, false);
+    cbn.load_state_dict({{"gain.weight", rand({k, c}, seed, 0.5, 1.5)}, {"bias.weight", rand({k, c}, seed + 1)}},
+                        false);
   }
 };
 
@@ -85,14 +86,16 @@ TEST_P(ConditionalBatchNormTest, CategoricalIsBatchNormThenTheClassRowsGainAndBi
   EXPECT_TRUE(all_close(cbn(x, classes(y)), batch_norm(x, Tensor(), Tensor()), 1e-12, 1e-12));
   randomise(cbn, 2);
   const Tensor out = cbn(x, classes(y));
-  EXPECT_TRUE(all_close(out, naive_conditional_bn(x, rows(cbn.gain().weight(), y), rows(cbn.bias().weight(), y)), 1e-12, 1e-12));
+  EXPECT_TRUE(all_close(out, naive_conditional_bn(x, rows(cbn.gain().weight(), y), rows(cbn.bias().weight(), y)), 1e-12,
+                        1e-12));
   // The running statistics are BatchNorm2d's: two training forwards of momentum 0.1.
   EXPECT_EQ(cbn.bn().num_batches_tracked().item<int64_t>(), 2);
   const Tensor batch_mean = mean(x, {0, 2, 3});
   EXPECT_TRUE(all_close(cbn.bn().running_mean(), mul(batch_mean, 0.19), 1e-12, 1e-14));
   // Eval mode normalises with them.
   cbn.eval();
-  const std::vector<double> rm = to_vector<double>(cbn.bn().running_mean()), rv = to_vector<double>(cbn.bn().running_var());
+  const std::vector<double> rm = to_vector<double>(cbn.bn().running_mean()),
+                            rv = to_vector<double>(cbn.bn().running_var());
   EXPECT_TRUE(all_close(cbn(x, classes(y)),
                         naive_conditional_bn(x, rows(cbn.gain().weight(), y), rows(cbn.bias().weight(), y), &rm, &rv),
                         1e-12, 1e-12));
@@ -112,21 +115,24 @@ TEST_P(ConditionalBatchNormTest, ProjectedIsBatchNormTimesOnePlusGainPlusBias) {
       return div(s.weight_orig(), s.sigma());
     };
     const Tensor scale = add(matmul(c, effective(cbn.gain()).t()), 1.0), shift = matmul(c, effective(cbn.bias()).t());
-    EXPECT_TRUE(all_close(cbn(x, c), naive_conditional_bn(x, to_vector<double>(scale), to_vector<double>(shift)), 1e-12, 1e-12))
+    EXPECT_TRUE(
+        all_close(cbn(x, c), naive_conditional_bn(x, to_vector<double>(scale), to_vector<double>(shift)), 1e-12, 1e-12))
         << (sn ? "spectral norm" : "plain");
   }
 }
 
 TEST_P(ConditionalBatchNormTest, StateDictNamesAndShapes) {
   nn::CategoricalConditionalBatchNorm2d cat(6, 10, {}, DType::f32, device());
-  EXPECT_EQ(names_of(cat.state_dict()), (std::vector<std::string>{"bn.running_mean", "bn.running_var",
-                                                                  "bn.num_batches_tracked", "gain.weight", "bias.weight"}));
+  EXPECT_EQ(names_of(cat.state_dict()),
+            (std::vector<std::string>{"bn.running_mean", "bn.running_var", "bn.num_batches_tracked", "gain.weight",
+                                      "bias.weight"}));
   EXPECT_EQ(cat.gain().weight().shape(), (Shape{10, 6}));
   EXPECT_EQ(cat.parameters().size(), 2u);  // the batch norm has no affine parameters
   Generator gen(4);
   nn::ProjectedConditionalBatchNorm2d plain(6, 8, gen, false, {}, DType::f32, device());
-  EXPECT_EQ(names_of(plain.state_dict()), (std::vector<std::string>{"bn.running_mean", "bn.running_var",
-                                                                    "bn.num_batches_tracked", "gain.weight", "bias.weight"}));
+  EXPECT_EQ(names_of(plain.state_dict()),
+            (std::vector<std::string>{"bn.running_mean", "bn.running_var", "bn.num_batches_tracked", "gain.weight",
+                                      "bias.weight"}));
   EXPECT_EQ(plain.state_dict()[3].second.shape(), (Shape{6, 8}));
   nn::ProjectedConditionalBatchNorm2d sn(6, 8, gen, true, {}, DType::f32, device());
   EXPECT_EQ(names_of(sn.state_dict()),
@@ -186,15 +192,21 @@ TEST_P(ConditionalBatchNormTest, BadInputsNameTheLayerAndShapes) {
   EXPECT_TRUE(throws_error_mentioning([&] { cbn(x, classes({0, -1, 1, 2})); }, {layer, "[0, 5)", "-1"}));
   EXPECT_EQ(cbn.bn().num_batches_tracked().item<int64_t>(), 0);  // rejected before the statistics moved
   EXPECT_EQ(to_vector<double>(cbn.bn().running_mean()), std::vector<double>(3, 0.0));
-  EXPECT_TRUE(throws_error_mentioning([&] { cbn(rand({4, 2, 2, 2}, 31), classes({0, 1, 2, 3})); },
-                                      {layer, "[N, 3, H, W]", "[4, 2, 2, 2]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        cbn(rand({4, 2, 2, 2}, 31), classes({0, 1, 2, 3}));
+      },
+      {layer, "[N, 3, H, W]", "[4, 2, 2, 2]"}));
   EXPECT_TRUE(throws_error_mentioning([&] { cbn(rand({4, 3, 2}, 32), classes({0, 1, 2, 3})); }, {layer, "[4, 3, 2]"}));
   EXPECT_TRUE(throws_error_mentioning([&] { cbn(x, classes({0, 1, 2})); }, {layer, "[4]", "[3]"}));
   EXPECT_TRUE(throws_error_mentioning([&] { cbn(x, rand({4}, 33)); }, {layer, "int64", "float64"}));
   Generator gen(5);
   nn::ProjectedConditionalBatchNorm2d proj(3, 6, gen, false, {}, DType::f64, device());
-  EXPECT_TRUE(throws_error_mentioning([&] { proj(x, rand({4, 5}, 34)); },
-                                      {"ProjectedConditionalBatchNorm2d(3, condition_dim=6)", "[4, 6]", "[4, 5]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        proj(x, rand({4, 5}, 34));
+      },
+      {"ProjectedConditionalBatchNorm2d(3, condition_dim=6)", "[4, 6]", "[4, 5]"}));
   EXPECT_TRUE(throws_error_mentioning([&] { nn::CategoricalConditionalBatchNorm2d(3, 0); }, {"num_classes", "0"}));
 }
 

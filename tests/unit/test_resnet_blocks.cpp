@@ -42,13 +42,28 @@ class ResnetBlocksTest : public DeviceTest {
 TEST_P(ResnetBlocksTest, GeneratorBlockNamesAndShapes) {
   Generator gen(1);
   models::ResnetGeneratorBlock block(8, 4, gen, {.num_classes = 5}, DType::f64, device());
-  EXPECT_EQ(names_of(block.state_dict()),
-            (std::vector<std::string>{
-                "conv1.bias", "conv1.weight_orig", "conv1.weight_u", "conv1.weight_v", "conv2.bias",
-                "conv2.weight_orig", "conv2.weight_u", "conv2.weight_v", "conv_sc.bias", "conv_sc.weight_orig",
-                "conv_sc.weight_u", "conv_sc.weight_v", "bn1.bn.running_mean", "bn1.bn.running_var",
-                "bn1.bn.num_batches_tracked", "bn1.gain.weight", "bn1.bias.weight", "bn2.bn.running_mean",
-                "bn2.bn.running_var", "bn2.bn.num_batches_tracked", "bn2.gain.weight", "bn2.bias.weight"}));
+  EXPECT_EQ(names_of(block.state_dict()), (std::vector<std::string>{"conv1.bias",
+                                                                    "conv1.weight_orig",
+                                                                    "conv1.weight_u",
+                                                                    "conv1.weight_v",
+                                                                    "conv2.bias",
+                                                                    "conv2.weight_orig",
+                                                                    "conv2.weight_u",
+                                                                    "conv2.weight_v",
+                                                                    "conv_sc.bias",
+                                                                    "conv_sc.weight_orig",
+                                                                    "conv_sc.weight_u",
+                                                                    "conv_sc.weight_v",
+                                                                    "bn1.bn.running_mean",
+                                                                    "bn1.bn.running_var",
+                                                                    "bn1.bn.num_batches_tracked",
+                                                                    "bn1.gain.weight",
+                                                                    "bn1.bias.weight",
+                                                                    "bn2.bn.running_mean",
+                                                                    "bn2.bn.running_var",
+                                                                    "bn2.bn.num_batches_tracked",
+                                                                    "bn2.gain.weight",
+                                                                    "bn2.bias.weight"}));
   EXPECT_EQ(entry(block, "conv1.weight_orig").shape(), (Shape{4, 8, 3, 3}));
   EXPECT_EQ(entry(block, "conv_sc.weight_orig").shape(), (Shape{4, 8, 1, 1}));
   EXPECT_EQ(entry(block, "bn1.gain.weight").shape(), (Shape{5, 8}));
@@ -71,10 +86,14 @@ TEST_P(ResnetBlocksTest, GeneratorBlockIsTheDocumentedComposition) {
   Generator gen(5);
   models::ResnetGeneratorBlock block(3, 2, gen, {.num_classes = 4}, DType::f64, device());
   // Non-trivial running statistics and class tables; eval mode makes every layer a fixed function.
-  block.load_state_dict({{"bn1.bn.running_mean", rand({3}, 6)}, {"bn1.bn.running_var", rand({3}, 7, 0.5, 2.0)},
-                         {"bn1.gain.weight", rand({4, 3}, 8, 0.5, 1.5)}, {"bn1.bias.weight", rand({4, 3}, 9)},
-                         {"bn2.bn.running_mean", rand({2}, 10)}, {"bn2.bn.running_var", rand({2}, 11, 0.5, 2.0)},
-                         {"bn2.gain.weight", rand({4, 2}, 12, 0.5, 1.5)}, {"bn2.bias.weight", rand({4, 2}, 13)}},
+  block.load_state_dict({{"bn1.bn.running_mean", rand({3}, 6)},
+                         {"bn1.bn.running_var", rand({3}, 7, 0.5, 2.0)},
+                         {"bn1.gain.weight", rand({4, 3}, 8, 0.5, 1.5)},
+                         {"bn1.bias.weight", rand({4, 3}, 9)},
+                         {"bn2.bn.running_mean", rand({2}, 10)},
+                         {"bn2.bn.running_var", rand({2}, 11, 0.5, 2.0)},
+                         {"bn2.gain.weight", rand({4, 2}, 12, 0.5, 1.5)},
+                         {"bn2.bias.weight", rand({4, 2}, 13)}},
                         /*strict=*/false);
   block.eval();
   const Tensor x = rand({2, 3, 3, 3}, 14);
@@ -103,10 +122,11 @@ TEST_P(ResnetBlocksTest, DiscriminatorBlocksAreTheDocumentedComposition) {
   const auto pool = [](const Tensor& t) { return avg_pool2d(t, {2, 2}); };
   for (const bool preactivation : {true, false}) {
     models::ResnetDiscriminatorBlock block(3, 5, gen, {.preactivation = preactivation}, DType::f64, device());
-    EXPECT_EQ(names_of(block.state_dict()),
-              (std::vector<std::string>{"conv1.bias", "conv1.weight_orig", "conv1.weight_u", "conv1.weight_v",
-                                        "conv2.bias", "conv2.weight_orig", "conv2.weight_u", "conv2.weight_v",
-                                        "conv_sc.bias", "conv_sc.weight_orig", "conv_sc.weight_u", "conv_sc.weight_v"}));
+    EXPECT_EQ(
+        names_of(block.state_dict()),
+        (std::vector<std::string>{"conv1.bias", "conv1.weight_orig", "conv1.weight_u", "conv1.weight_v", "conv2.bias",
+                                  "conv2.weight_orig", "conv2.weight_u", "conv2.weight_v", "conv_sc.bias",
+                                  "conv_sc.weight_orig", "conv_sc.weight_u", "conv_sc.weight_v"}));
     block.eval();
     const Tensor h = pool(sn_conv(block, "conv2", relu(sn_conv(block, "conv1", preactivation ? relu(x) : x, 1)), 1));
     const Tensor skip = preactivation ? pool(sn_conv(block, "conv_sc", x, 0)) : sn_conv(block, "conv_sc", pool(x), 0);
@@ -128,16 +148,25 @@ TEST_P(ResnetBlocksTest, BadInputsNameTheBlockAndShapes) {
   Generator gen(30);
   models::ResnetGeneratorBlock block(4, 2, gen, {.num_classes = 3}, DType::f64, device());
   const Tensor y = from_vector(std::vector<int64_t>{0, 2}, {2}).to(device());
-  EXPECT_TRUE(throws_error_mentioning([&] { block(rand({2, 3, 4, 4}, 31), y); },
-                                      {"ResnetGeneratorBlock(4, 2)", "[N, 4, H, W]", "[2, 3, 4, 4]"}));
   EXPECT_TRUE(throws_error_mentioning(
-      [&] { block(rand({2, 4, 4, 4}, 32), from_vector(std::vector<int64_t>{0, 3}, {2}).to(device())); },
+      [&] {
+        block(rand({2, 3, 4, 4}, 31), y);
+      },
+      {"ResnetGeneratorBlock(4, 2)", "[N, 4, H, W]", "[2, 3, 4, 4]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        block(rand({2, 4, 4, 4}, 32), from_vector(std::vector<int64_t>{0, 3}, {2}).to(device()));
+      },
       {"ResnetGeneratorBlock(4, 2)", "CategoricalConditionalBatchNorm2d(4, num_classes=3)", "[0, 3)"}));
-  EXPECT_TRUE(throws_error_mentioning([&] { models::ResnetGeneratorBlock(4, 2, gen, {.num_classes = 3, .condition_dim = 8}); },
-                                      {"ResnetGeneratorBlock(4, 2)", "exactly one", "num_classes", "condition_dim"}));
+  EXPECT_TRUE(
+      throws_error_mentioning([&] { models::ResnetGeneratorBlock(4, 2, gen, {.num_classes = 3, .condition_dim = 8}); },
+                              {"ResnetGeneratorBlock(4, 2)", "exactly one", "num_classes", "condition_dim"}));
   models::ResnetDiscriminatorBlock d(3, 6, gen, {}, DType::f64, device());
-  EXPECT_TRUE(throws_error_mentioning([&] { d.forward(rand({2, 6, 4, 4}, 33)); },
-                                      {"ResnetDiscriminatorBlock(3, 6)", "[2, 6, 4, 4]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        d.forward(rand({2, 6, 4, 4}, 33));
+      },
+      {"ResnetDiscriminatorBlock(3, 6)", "[2, 6, 4, 4]"}));
 }
 
 GANTRY_INSTANTIATE_DEVICE_TEST(ResnetBlocksTest);

@@ -95,20 +95,24 @@ TEST_P(SpectralNormTest, OneTrainingForwardIsOneTorchPowerStep) {
   Generator gen(3);
   // Conv2d (dim 0: rows are output channels) and ConvTranspose2d (dim 1: weight [in, out, KH, KW],
   // rows are its output channels, so the matrix is the weight with dims 0 and 1 swapped).
-  auto conv = nn::spectral_norm(std::make_shared<nn::Conv2d>(3, 2, Size2{2, 2}, gen, nn::Conv2dOptions{}, DType::f64, device()), gen);
+  auto conv = nn::spectral_norm(
+      std::make_shared<nn::Conv2d>(3, 2, Size2{2, 2}, gen, nn::Conv2dOptions{}, DType::f64, device()), gen);
   auto convt = nn::spectral_norm(
-      std::make_shared<nn::ConvTranspose2d>(3, 2, Size2{2, 2}, gen, nn::ConvTranspose2dOptions{}, DType::f64, device()), gen);
+      std::make_shared<nn::ConvTranspose2d>(3, 2, Size2{2, 2}, gen, nn::ConvTranspose2dOptions{}, DType::f64, device()),
+      gen);
   ASSERT_EQ(conv->dim(), 0);
   ASSERT_EQ(convt->dim(), 1);
   const Tensor x = rand({2, 3, 4, 4}, 5);
-  for (nn::SpectralNorm* layer : {static_cast<nn::SpectralNorm*>(conv.get()), static_cast<nn::SpectralNorm*>(convt.get())}) {
+  for (nn::SpectralNorm* layer :
+       {static_cast<nn::SpectralNorm*>(conv.get()), static_cast<nn::SpectralNorm*>(convt.get())}) {
     const bool transposed = layer == convt.get();
     const std::vector<double> wv = to_vector<double>(layer->weight_orig());
     // Rows of the matrix by explicit index arithmetic: [2, 12] either way.
     std::vector<double> m(24);
     for (int64_t o = 0; o < 2; ++o)
       for (int64_t i = 0; i < 3; ++i)
-        for (int64_t k = 0; k < 4; ++k) m[o * 12 + i * 4 + k] = transposed ? wv[(i * 2 + o) * 4 + k] : wv[(o * 3 + i) * 4 + k];
+        for (int64_t k = 0; k < 4; ++k)
+          m[o * 12 + i * 4 + k] = transposed ? wv[(i * 2 + o) * 4 + k] : wv[(o * 3 + i) * 4 + k];
     std::vector<double> u = to_vector<double>(layer->weight_u()), v;
     const double sigma = naive_power_step(m, 2, 12, u, v);
     const Tensor out = layer->forward(x);
@@ -116,7 +120,8 @@ TEST_P(SpectralNormTest, OneTrainingForwardIsOneTorchPowerStep) {
     EXPECT_TRUE(all_close(layer->weight_v(), from_vector(v, {12}), 1e-12, 1e-14));
     EXPECT_NEAR(layer->sigma().item<double>(), sigma, 1e-12);
     const Tensor w = div(layer->weight_orig(), sigma);
-    const Tensor expected = transposed ? conv_transpose2d(x, w, convt->layer().bias()) : conv2d(x, w, conv->layer().bias());
+    const Tensor expected =
+        transposed ? conv_transpose2d(x, w, convt->layer().bias()) : conv2d(x, w, conv->layer().bias());
     EXPECT_TRUE(all_close(out, expected, 1e-10, 1e-12));
   }
 }
@@ -164,9 +169,15 @@ TEST_P(SpectralNormTest, StateDictFollowsTorchNamesAndShapes) {
   };
   const std::vector<Expect> cases = {
       {lin, {4}, {5}},
-      {nn::spectral_norm(std::make_shared<nn::Conv2d>(3, 8, Size2{3, 3}, gen, nn::Conv2dOptions{}, DType::f32, device()), gen), {8}, {27}},
-      {nn::spectral_norm(std::make_shared<nn::ConvTranspose2d>(3, 5, Size2{4, 4}, gen, nn::ConvTranspose2dOptions{}, DType::f32, device()), gen),
-       {5}, {48}},
+      {nn::spectral_norm(
+           std::make_shared<nn::Conv2d>(3, 8, Size2{3, 3}, gen, nn::Conv2dOptions{}, DType::f32, device()), gen),
+       {8},
+       {27}},
+      {nn::spectral_norm(std::make_shared<nn::ConvTranspose2d>(3, 5, Size2{4, 4}, gen, nn::ConvTranspose2dOptions{},
+                                                               DType::f32, device()),
+                         gen),
+       {5},
+       {48}},
       {nn::spectral_norm(std::make_shared<nn::Embedding>(7, 4, gen, DType::f32, device()), gen), {7}, {4}},
   };
   for (const Expect& c : cases) {
@@ -194,8 +205,9 @@ TEST_P(SpectralNormTest, StateDictFollowsTorchNamesAndShapes) {
 TEST_P(SpectralNormTest, GradientsMatchFiniteDifferences) {
   const Tensor u3 = unit({3}, 20), v4 = unit({4}, 21), v18 = unit({18}, 22), u5 = unit({5}, 23);
   // Linear: weight [3, 4].
-  EXPECT_TRUE(gradcheck([&](const TensorList& in) { return linear(in[0], nn::spectral_normalize(in[1], u3, v4, 0), in[2]); },
-                        {leaf(rand({2, 4}, 24)), leaf(rand({3, 4}, 25)), leaf(rand({3}, 26))}));
+  EXPECT_TRUE(
+      gradcheck([&](const TensorList& in) { return linear(in[0], nn::spectral_normalize(in[1], u3, v4, 0), in[2]); },
+                {leaf(rand({2, 4}, 24)), leaf(rand({3, 4}, 25)), leaf(rand({3}, 26))}));
   // Conv2d: weight [3, 2, 3, 3].
   EXPECT_TRUE(gradcheck([&](const TensorList& in) { return conv2d(in[0], nn::spectral_normalize(in[1], u3, v18, 0)); },
                         {leaf(rand({1, 2, 4, 4}, 27)), leaf(rand({3, 2, 3, 3}, 28))}));
@@ -210,7 +222,9 @@ TEST_P(SpectralNormTest, GradientsMatchFiniteDifferences) {
 
   // Through the module (eval mode keeps u and v fixed between evaluations).
   Generator gen(6);
-  auto conv = nn::spectral_norm(std::make_shared<nn::Conv2d>(2, 3, Size2{3, 3}, gen, nn::Conv2dOptions{.padding = {1, 1}}, DType::f64, device()), gen);
+  auto conv = nn::spectral_norm(
+      std::make_shared<nn::Conv2d>(2, 3, Size2{3, 3}, gen, nn::Conv2dOptions{.padding = {1, 1}}, DType::f64, device()),
+      gen);
   conv->forward(rand({2, 2, 4, 4}, 32));  // one training step so u, v are not the initial draws
   conv->eval();
   const Tensor x = rand({2, 2, 4, 4}, 33), w = rand({2, 3, 4, 4}, 34);
@@ -242,12 +256,15 @@ TEST_P(SpectralNormTest, TrainingGradientHoldsTheIteratedVectorsConstant) {
 TEST_P(SpectralNormTest, DoubleBackwardForGradientPenalties) {
   const Tensor u3 = unit({3}, 50), v18 = unit({18}, 51);
   EXPECT_TRUE(gradgradcheck(
-      [&](const TensorList& in) { return tanh(conv2d(in[0], nn::spectral_normalize(in[1], u3, v18, 0), in[2], {1, 1}, {1, 1})); },
+      [&](const TensorList& in) {
+        return tanh(conv2d(in[0], nn::spectral_normalize(in[1], u3, v18, 0), in[2], {1, 1}, {1, 1}));
+      },
       {leaf(rand({2, 2, 3, 3}, 52)), leaf(rand({3, 2, 3, 3}, 53)), leaf(rand({3}, 54))}));
 
   // A WGAN-GP penalty through a spectrally normalised critic, differentiated w.r.t. its parameters.
   Generator gen(8);
-  auto conv = nn::spectral_norm(std::make_shared<nn::Conv2d>(2, 3, Size2{3, 3}, gen, nn::Conv2dOptions{}, DType::f64, device()), gen);
+  auto conv = nn::spectral_norm(
+      std::make_shared<nn::Conv2d>(2, 3, Size2{3, 3}, gen, nn::Conv2dOptions{}, DType::f64, device()), gen);
   auto head = nn::spectral_norm(std::make_shared<nn::Linear>(12, 1, true, gen, DType::f64, device()), gen);
   conv->eval();
   head->eval();
@@ -266,19 +283,30 @@ TEST_P(SpectralNormTest, DoubleBackwardForGradientPenalties) {
 TEST_P(SpectralNormTest, BadInputsNameTheLayerAndShapes) {
   Generator gen(9);
   auto lin = std::make_shared<nn::Linear>(5, 4, true, gen, DType::f64, device());
-  EXPECT_TRUE(throws_error_mentioning([&] { nn::spectral_norm(lin, gen, {.dim = 2}); }, {"spectral_norm", "dim 2", "[4, 5]"}));
+  EXPECT_TRUE(
+      throws_error_mentioning([&] { nn::spectral_norm(lin, gen, {.dim = 2}); }, {"spectral_norm", "dim 2", "[4, 5]"}));
   EXPECT_TRUE(throws_error_mentioning([&] { nn::spectral_norm(lin, gen, {.n_power_iterations = -1}); },
                                       {"spectral_norm", "n_power_iterations", "-1"}));
   auto sn = nn::spectral_norm(lin, gen);
   EXPECT_TRUE(throws_error_mentioning([&] { sn->forward(rand({3, 6}, 60)); }, {"Linear", "[3, 6]"}));
-  auto conv = nn::spectral_norm(std::make_shared<nn::Conv2d>(3, 2, Size2{3, 3}, gen, nn::Conv2dOptions{}, DType::f64, device()), gen);
+  auto conv = nn::spectral_norm(
+      std::make_shared<nn::Conv2d>(3, 2, Size2{3, 3}, gen, nn::Conv2dOptions{}, DType::f64, device()), gen);
   EXPECT_TRUE(throws_error_mentioning([&] { conv->forward(rand({1, 4, 5, 5}, 61)); }, {"Conv2d(3, 2", "[1, 4, 5, 5]"}));
-  EXPECT_TRUE(throws_error_mentioning([&] { nn::spectral_normalize(rand({3, 4}, 62), unit({4}, 63), unit({4}, 64), 0); },
-                                      {"spectral_norm", "u [3]", "[3, 4]", "u [4]"}));
-  EXPECT_TRUE(throws_error_mentioning([&] { conv->load_state_dict({{"weight_u", rand({3}, 65)}}, false); },
-                                      {"weight_u", "[3]", "[2]"}));
-  EXPECT_TRUE(throws_error_mentioning([&] { lin->forward_with_weight(rand({3, 5}, 66), rand({5, 4}, 67)); },
-                                      {"Linear(5, 4)", "[4, 5]", "[5, 4]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        nn::spectral_normalize(rand({3, 4}, 62), unit({4}, 63), unit({4}, 64), 0);
+      },
+      {"spectral_norm", "u [3]", "[3, 4]", "u [4]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        conv->load_state_dict({{"weight_u", rand({3}, 65)}}, false);
+      },
+      {"weight_u", "[3]", "[2]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        lin->forward_with_weight(rand({3, 5}, 66), rand({5, 4}, 67));
+      },
+      {"Linear(5, 4)", "[4, 5]", "[5, 4]"}));
 }
 
 GANTRY_INSTANTIATE_DEVICE_TEST(SpectralNormTest);
