@@ -74,4 +74,11 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
 // gradient adds up the rows of repeated indices (scatter_add).
 Tensor embedding(const Tensor& indices, const Tensor& weight);
 
+// ---- attention (engine/ops/attention.cpp); double backward: yes ----
+// q [B, Lq, D], k [B, Lk, D], v [B, Lk, Dv] -> softmax(scale * q k^T, over the Lk keys) v [B, Lq, Dv].
+// scale defaults to 1 (SAGAN's attention; torch's scaled_dot_product_attention uses 1/sqrt(D)).
+// Runs the device's attention kernel when one is registered (engine/dispatch/attention_kernels.h),
+// otherwise matmul + softmax; the backward recomputes the attention weights.
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale = 1.0);
+
 }  // namespace gantry
