@@ -8,7 +8,18 @@
 namespace gantry::autograd {
 namespace {
 std::atomic<uint64_t> g_next_sequence_nr{0};
+
+// Makes `t` output number `output_nr` of `node` (t must have no history of its own).
+void attach_output(const std::shared_ptr<Node>& node, Tensor& t, size_t output_nr) {
+  TensorImpl& impl = t.impl();
+  impl.grad_fn = node;
+  impl.output_nr = static_cast<uint32_t>(output_nr);
+  impl.requires_grad = true;
+  node->output_shapes.push_back(impl.shape);
+  node->output_dtypes.push_back(impl.dtype);
+  node->output_devices.push_back(impl.storage->device());
 }
+}  // namespace
 
 Node::Node(std::string name, std::vector<Edge> next_edges, size_t num_outputs)
     : name_(std::move(name)),
@@ -58,15 +69,8 @@ TensorList FunctionNode::apply(const TensorList& grads, const std::vector<bool>&
     if (differentiable && !defined.empty()) {
       auto error = std::make_shared<DoubleBackwardError>(name_, std::move(edges), defined.size());
       for (size_t i = 0; i < defined.size(); ++i) {
-        Tensor& g = *defined[i];
-        g = g.detach();
-        TensorImpl& impl = g.impl();
-        impl.grad_fn = error;
-        impl.output_nr = static_cast<uint32_t>(i);
-        impl.requires_grad = true;
-        error->output_shapes.push_back(impl.shape);
-        error->output_dtypes.push_back(impl.dtype);
-        error->output_devices.push_back(impl.storage->device());
+        *defined[i] = defined[i]->detach();
+        attach_output(error, *defined[i], i);
       }
     }
   }
@@ -134,14 +138,9 @@ std::shared_ptr<Node> record_node(const char* name, const TensorList& inputs, co
   auto node =
       std::make_shared<FunctionNode>(name, std::move(edges), outputs.size(), std::move(fn), once_differentiable);
   for (size_t i = 0; i < outputs.size(); ++i) {
-    TensorImpl& o = outputs[i]->impl();
-    GANTRY_CHECK(is_floating(o.dtype), name, ": cannot record a gradient for a ", dtype_name(o.dtype), " output");
-    o.grad_fn = node;
-    o.output_nr = static_cast<uint32_t>(i);
-    o.requires_grad = true;
-    node->output_shapes.push_back(o.shape);
-    node->output_dtypes.push_back(o.dtype);
-    node->output_devices.push_back(o.storage->device());
+    GANTRY_CHECK(is_floating(outputs[i]->dtype()), name, ": cannot record a gradient for a ",
+                 dtype_name(outputs[i]->dtype()), " output");
+    attach_output(node, *outputs[i], i);
   }
   return node;
 }
