@@ -19,7 +19,8 @@ int64_t stages(const DcganOptions& o, const char* model) {
   return o.image_size == 16 ? 2 : o.image_size == 32 ? 3 : 4;
 }
 
-std::shared_ptr<nn::ConvTranspose2d> up(int64_t in, int64_t out, bool first, Generator& gen, DType dtype, Device device) {
+std::shared_ptr<nn::ConvTranspose2d> up(int64_t in, int64_t out, bool first, Generator& gen, DType dtype,
+                                        Device device) {
   nn::ConvTranspose2dOptions o{.stride = {2, 2}, .padding = {1, 1}, .bias = false};
   if (first) o = {.stride = {1, 1}, .padding = {0, 0}, .bias = false};
   auto conv = std::make_shared<nn::ConvTranspose2d>(in, out, Size2{4, 4}, gen, o, dtype, device);
@@ -87,8 +88,9 @@ DcganCritic::DcganCritic(const DcganOptions& options, Generator& gen, DType dtyp
 
 Tensor DcganCritic::forward(const Tensor& x) {
   const int64_t s = options_.image_size;
-  GANTRY_CHECK(x.defined() && x.dim() == 4 && x.shape()[1] == options_.channels && x.shape()[2] == s && x.shape()[3] == s,
-               "DcganCritic: expected images [N, ", options_.channels, ", ", s, ", ", s, "], got ", shape_or_undefined(x));
+  GANTRY_CHECK(
+      x.defined() && x.dim() == 4 && x.shape()[1] == options_.channels && x.shape()[2] == s && x.shape()[3] == s,
+      "DcganCritic: expected images [N, ", options_.channels, ", ", s, ", ", s, "], got ", shape_or_undefined(x));
   return main_->forward(x).reshape({x.shape()[0]});
 }
 

@@ -46,8 +46,8 @@ Tensor SelfAttention::project(Module& m, const char* name, const Tensor& x, int6
 }
 
 Tensor SelfAttention::forward(const Tensor& x) {
-  GANTRY_CHECK(x.defined() && x.dim() == 4 && x.shape()[1] == channels_, describe(), ": expected input [N, ",
-               channels_, ", H, W], got ", x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
+  GANTRY_CHECK(x.defined() && x.dim() == 4 && x.shape()[1] == channels_, describe(), ": expected input [N, ", channels_,
+               ", H, W], got ", x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
   const int64_t n = x.shape()[0], h = x.shape()[2], w = x.shape()[3];
   GANTRY_CHECK(h >= 2 && w >= 2 && h % 2 == 0 && w % 2 == 0, describe(),
                ": expected an even height and width (phi and g are max-pooled 2x2), got input ", shape_str(x.shape()));

@@ -28,17 +28,17 @@ void check_attention_operands(const Tensor& q, const Tensor& k, const Tensor& v,
   const std::string shapes = operand_shapes(q, k, v);
   GANTRY_CHECK(q.dim() == 3 && k.dim() == 3 && v.dim() == 3,
                "attention: expected 3-D operands q [B, Lq, D], k [B, Lk, D], v [B, Lk, Dv], got ", shapes);
-  GANTRY_CHECK(q.dtype() == k.dtype() && q.dtype() == v.dtype(), "attention: dtype mismatch: q ",
-               dtype_name(q.dtype()), ", k ", dtype_name(k.dtype()), ", v ", dtype_name(v.dtype()));
+  GANTRY_CHECK(q.dtype() == k.dtype() && q.dtype() == v.dtype(), "attention: dtype mismatch: q ", dtype_name(q.dtype()),
+               ", k ", dtype_name(k.dtype()), ", v ", dtype_name(v.dtype()));
   GANTRY_CHECK(is_floating(q.dtype()), "attention: expected floating operands, got ", dtype_name(q.dtype()));
   GANTRY_CHECK(q.device() == k.device() && q.device() == v.device(), "attention: operands on different devices: q ",
                q.device().str(), ", k ", k.device().str(), ", v ", v.device().str());
   GANTRY_CHECK(q.shape()[0] == k.shape()[0] && q.shape()[0] == v.shape()[0],
                "attention: batch sizes differ (dim 0): ", shapes);
-  GANTRY_CHECK(q.shape()[2] == k.shape()[2], "attention: q and k have different feature sizes (dim 2, ",
-               q.shape()[2], " vs ", k.shape()[2], "): ", shapes);
-  GANTRY_CHECK(k.shape()[1] == v.shape()[1], "attention: k and v have different numbers of keys (dim 1, ",
-               k.shape()[1], " vs ", v.shape()[1], "): ", shapes);
+  GANTRY_CHECK(q.shape()[2] == k.shape()[2], "attention: q and k have different feature sizes (dim 2, ", q.shape()[2],
+               " vs ", k.shape()[2], "): ", shapes);
+  GANTRY_CHECK(k.shape()[1] == v.shape()[1], "attention: k and v have different numbers of keys (dim 1, ", k.shape()[1],
+               " vs ", v.shape()[1], "): ", shapes);
   GANTRY_CHECK(k.shape()[1] > 0, "attention: no keys (the softmax over an empty set is undefined): ", shapes);
   GANTRY_CHECK(std::isfinite(scale), "attention: scale must be finite, got ", scale);
 }
@@ -68,7 +68,8 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
   Tensor out = attention_forward(q, k, v, scale);
   if (needs_grad({q, k, v})) {
     record("attention", {q, k, v}, {&out},
-           [sq = SavedTensor(q), sk = SavedTensor(k), sv = SavedTensor(v), scale](const BackwardContext& ctx) -> TensorList {
+           [sq = SavedTensor(q), sk = SavedTensor(k), sv = SavedTensor(v),
+            scale](const BackwardContext& ctx) -> TensorList {
              const Tensor& g = ctx.grad(0);
              const Tensor q = ctx.unpack(sq), k = ctx.unpack(sk), v = ctx.unpack(sv);
              const Tensor p = softmax(scaled_scores(q, k, scale), -1);

@@ -24,8 +24,7 @@ void blas_gemm(bool tb, int64_t m, int64_t n, int64_t k, float alpha, const floa
 
 void blas_gemm(bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda, const double* b,
                int64_t ldb, double* c, int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, 0.0, c,
-              ldc);
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, 0.0, c, ldc);
 }
 
 // Normalises each row of p [rows, n] into its softmax in place.
@@ -74,9 +73,8 @@ void attention_typed(Tensor& out, const Tensor& q, const Tensor& k, const Tensor
 }
 
 void attention(Tensor& out, const Tensor& q, const Tensor& k, const Tensor& v, double scale) {
-  dispatch_floating(q.dtype(), "attention", [&](auto tag) {
-    attention_typed<typename decltype(tag)::type>(out, q, k, v, scale);
-  });
+  dispatch_floating(q.dtype(), "attention",
+                    [&](auto tag) { attention_typed<typename decltype(tag)::type>(out, q, k, v, scale); });
 }
 
 }  // namespace

@@ -36,7 +36,8 @@ Tensor naive_attention(const Tensor& q, const Tensor& k, const Tensor& v, double
       long double m = -std::numeric_limits<long double>::infinity();
       for (int64_t j = 0; j < lk; ++j) {
         long double dot = 0;
-        for (int64_t c = 0; c < d; ++c) dot += static_cast<long double>(qv[(n * lq + i) * d + c]) * kv[(n * lk + j) * d + c];
+        for (int64_t c = 0; c < d; ++c)
+          dot += static_cast<long double>(qv[(n * lq + i) * d + c]) * kv[(n * lk + j) * d + c];
         s[j] = scale * dot;
         m = std::max(m, s[j]);
       }
@@ -65,11 +66,10 @@ struct AttentionCase {
 
 TEST_P(AttentionTest, MatchesNaiveLoops) {
   const std::vector<AttentionCase> cases = {
-      {2, 5, 7, 3, 4, 1.0},
-      {3, 1, 1, 2, 3, 0.37},      // one key: the output is v
-      {2, 500, 300, 4, 3, 1.0},   // several blocks of queries on the CPU kernel
-      {1, 9, 4, 6, 1, -2.0},      // a negative scale is still a softmax
-      {2, 3, 5, 0, 2, 1.0},       // empty dot products: uniform weights, the mean of v
+      {2, 5, 7, 3, 4, 1.0},     {3, 1, 1, 2, 3, 0.37},  // one key: the output is v
+      {2, 500, 300, 4, 3, 1.0},                         // several blocks of queries on the CPU kernel
+      {1, 9, 4, 6, 1, -2.0},                            // a negative scale is still a softmax
+      {2, 3, 5, 0, 2, 1.0},                             // empty dot products: uniform weights, the mean of v
   };
   uint64_t seed = 1;
   for (const AttentionCase& c : cases)
@@ -137,8 +137,8 @@ TEST_P(AttentionTest, GradientsMatchFiniteDifferences) {
 TEST_P(AttentionTest, DoubleBackwardMatchesFiniteDifferences) {
   for (double scale : {1.0, 0.6}) {
     const Tensor q = leaf(rand({2, 3, 2}, 100)), k = leaf(rand({2, 4, 2}, 101)), v = leaf(rand({2, 4, 3}, 102));
-    EXPECT_TRUE(gradgradcheck([scale](const TensorList& in) { return attention(in[0], in[1], in[2], scale); },
-                              {q, k, v}))
+    EXPECT_TRUE(
+        gradgradcheck([scale](const TensorList& in) { return attention(in[0], in[1], in[2], scale); }, {q, k, v}))
         << "scale " << scale;
   }
 }
@@ -146,14 +146,26 @@ TEST_P(AttentionTest, DoubleBackwardMatchesFiniteDifferences) {
 TEST_P(AttentionTest, BadInputsNameTheOpAndShapes) {
   const Tensor q = rand({2, 4, 3}, 110), k = rand({2, 5, 3}, 111), v = rand({2, 5, 6}, 112);
   EXPECT_TRUE(throws_error_mentioning([&] { attention(q.reshape({8, 3}), k, v); }, {"attention", "3-D", "q [8, 3]"}));
-  EXPECT_TRUE(throws_error_mentioning([&] { attention(q, rand({3, 5, 3}, 113), rand({3, 5, 6}, 114)); },
-                                      {"attention", "batch", "q [2, 4, 3], k [3, 5, 3], v [3, 5, 6]"}));
-  EXPECT_TRUE(throws_error_mentioning([&] { attention(q, rand({2, 5, 4}, 115), v); },
-                                      {"attention", "feature sizes", "3 vs 4", "k [2, 5, 4]"}));
-  EXPECT_TRUE(throws_error_mentioning([&] { attention(q, k, rand({2, 6, 6}, 116)); },
-                                      {"attention", "numbers of keys", "5 vs 6", "v [2, 6, 6]"}));
-  EXPECT_TRUE(throws_error_mentioning([&] { attention(q, rand({2, 0, 3}, 117), rand({2, 0, 6}, 118)); },
-                                      {"attention", "no keys", "k [2, 0, 3]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        attention(q, rand({3, 5, 3}, 113), rand({3, 5, 6}, 114));
+      },
+      {"attention", "batch", "q [2, 4, 3], k [3, 5, 3], v [3, 5, 6]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        attention(q, rand({2, 5, 4}, 115), v);
+      },
+      {"attention", "feature sizes", "3 vs 4", "k [2, 5, 4]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        attention(q, k, rand({2, 6, 6}, 116));
+      },
+      {"attention", "numbers of keys", "5 vs 6", "v [2, 6, 6]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        attention(q, rand({2, 0, 3}, 117), rand({2, 0, 6}, 118));
+      },
+      {"attention", "no keys", "k [2, 0, 3]"}));
   EXPECT_TRUE(throws_error_mentioning([&] { attention(q, k.to(DType::f32), v); }, {"attention", "dtype", "float32"}));
   EXPECT_TRUE(throws_error_mentioning([&] { attention(q, k, v, std::numeric_limits<double>::infinity()); },
                                       {"attention", "scale"}));
@@ -200,9 +212,9 @@ struct NaiveSelfAttention {
     const auto x = to_vector<double>(x_in.to(DType::f64));
     const int64_t n = x_in.shape()[0], h = x_in.shape()[2], w = x_in.shape()[3], hw = h * w, m = hw / 4;
     const int64_t c8 = c / 8, c2 = c / 2;
-    const auto theta = conv1x1(x, n, c, hw, params.at("theta.weight"), c8);                            // [n, c8, hw]
-    const auto phi = max_pool2x2(conv1x1(x, n, c, hw, params.at("phi.weight"), c8), n * c8, h, w);   // [n, c8, m]
-    const auto g = max_pool2x2(conv1x1(x, n, c, hw, params.at("g.weight"), c2), n * c2, h, w);       // [n, c2, m]
+    const auto theta = conv1x1(x, n, c, hw, params.at("theta.weight"), c8);                         // [n, c8, hw]
+    const auto phi = max_pool2x2(conv1x1(x, n, c, hw, params.at("phi.weight"), c8), n * c8, h, w);  // [n, c8, m]
+    const auto g = max_pool2x2(conv1x1(x, n, c, hw, params.at("g.weight"), c2), n * c2, h, w);      // [n, c2, m]
     // attended[b, ch, p] = sum_j beta[b, p, j] g[b, ch, j], beta = softmax_j(sum_c theta[b, c, p] phi[b, c, j]).
     std::vector<double> attended(static_cast<size_t>(n * c2 * hw));
     for (int64_t b = 0; b < n; ++b)
@@ -283,7 +295,8 @@ class SelfAttentionTest : public DeviceTest {
   void SetUp() override {
     DeviceTest::SetUp();
     if (IsSkipped()) return;
-    if (device().is_cuda() && (!conv2d_forward_kernel.has(DeviceType::CUDA) || !max_pool2d_kernel.has(DeviceType::CUDA)))
+    if (device().is_cuda() &&
+        (!conv2d_forward_kernel.has(DeviceType::CUDA) || !max_pool2d_kernel.has(DeviceType::CUDA)))
       GTEST_SKIP() << "no CUDA convolution or pooling kernels are registered (the block needs both)";
   }
   Tensor rand(const Shape& s, uint64_t seed, DType dt = DType::f64) {
@@ -305,9 +318,11 @@ TEST_P(SelfAttentionTest, HasTorchStateDictNamesShapesAndStartsAsTheIdentity) {
   Generator gen(3);
   nn::SelfAttention m(16, gen, DType::f32, device());
   const nn::StateDict state = m.state_dict();
-  const std::vector<std::pair<std::string, Shape>> expected = {
-      {"gamma", {}}, {"theta.weight", {2, 16, 1, 1}}, {"phi.weight", {2, 16, 1, 1}},
-      {"g.weight", {8, 16, 1, 1}}, {"o.weight", {16, 8, 1, 1}}};
+  const std::vector<std::pair<std::string, Shape>> expected = {{"gamma", {}},
+                                                               {"theta.weight", {2, 16, 1, 1}},
+                                                               {"phi.weight", {2, 16, 1, 1}},
+                                                               {"g.weight", {8, 16, 1, 1}},
+                                                               {"o.weight", {16, 8, 1, 1}}};
   ASSERT_EQ(state.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(state[i].first, expected[i].first);
@@ -357,8 +372,9 @@ TEST_P(SelfAttentionTest, InputDoubleBackwardMatchesFiniteDifferences) {
 class ScaledProjection : public nn::Module {
  public:
   ScaledProjection(int64_t in, int64_t out, Generator& gen, Device device)
-      : conv_(register_module("conv", std::make_shared<nn::Conv2d>(in, out, Size2{1, 1}, gen,
-                                                                    nn::Conv2dOptions{.bias = false}, DType::f64, device))) {}
+      : conv_(register_module("conv",
+                              std::make_shared<nn::Conv2d>(in, out, Size2{1, 1}, gen, nn::Conv2dOptions{.bias = false},
+                                                           DType::f64, device))) {}
   Tensor forward(const Tensor& x) override { return mul(conv_->forward(x), 2.0); }
 
  private:
@@ -403,8 +419,8 @@ TEST_P(SelfAttentionTest, ProjectionsComeFromTheFactory) {
     return std::make_shared<Pooled>();
   };
   nn::SelfAttention bad(16, pooling, DType::f64, device());
-  EXPECT_TRUE(throws_error_mentioning([&] { bad.forward(x); },
-                                      {"SelfAttention(16)", "projection theta", "[2, 16, 2, 2]", "expected [2, 2, 4, 4]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] { bad.forward(x); }, {"SelfAttention(16)", "projection theta", "[2, 16, 2, 2]", "expected [2, 2, 4, 4]"}));
 }
 
 TEST_P(SelfAttentionTest, BadInputsNameTheLayerAndShapes) {
@@ -414,17 +430,28 @@ TEST_P(SelfAttentionTest, BadInputsNameTheLayerAndShapes) {
   EXPECT_TRUE(throws_error_mentioning([&] { nn::SelfAttention(0, gen, DType::f64, device()); },
                                       {"SelfAttention", "multiple of 8", "got 0"}));
   nn::SelfAttention m(16, gen, DType::f64, device());
-  EXPECT_TRUE(throws_error_mentioning([&] { m.forward(rand({2, 16, 7, 8}, 70)); },
-                                      {"SelfAttention(16)", "even height and width", "[2, 16, 7, 8]"}));
-  EXPECT_TRUE(throws_error_mentioning([&] { m.forward(rand({2, 16, 4, 5}, 71)); },
-                                      {"SelfAttention(16)", "even", "[2, 16, 4, 5]"}));
-  EXPECT_TRUE(throws_error_mentioning([&] { m.forward(rand({2, 8, 4, 4}, 72)); },
-                                      {"SelfAttention(16)", "expected input [N, 16, H, W]", "[2, 8, 4, 4]"}));
-  EXPECT_TRUE(throws_error_mentioning([&] { m.forward(rand({16, 4, 4}, 73)); },
-                                      {"SelfAttention(16)", "[16, 4, 4]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        m.forward(rand({2, 16, 7, 8}, 70));
+      },
+      {"SelfAttention(16)", "even height and width", "[2, 16, 7, 8]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        m.forward(rand({2, 16, 4, 5}, 71));
+      },
+      {"SelfAttention(16)", "even", "[2, 16, 4, 5]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        m.forward(rand({2, 8, 4, 4}, 72));
+      },
+      {"SelfAttention(16)", "expected input [N, 16, H, W]", "[2, 8, 4, 4]"}));
+  EXPECT_TRUE(throws_error_mentioning([&] { m.forward(rand({16, 4, 4}, 73)); }, {"SelfAttention(16)", "[16, 4, 4]"}));
   // An input of the wrong dtype fails inside a projection; the message says which one.
-  EXPECT_TRUE(throws_error_mentioning([&] { m.forward(rand({1, 16, 2, 2}, 74, DType::f32)); },
-                                      {"SelfAttention(16).theta", "Conv2d(16, 2"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        m.forward(rand({1, 16, 2, 2}, 74, DType::f32));
+      },
+      {"SelfAttention(16).theta", "Conv2d(16, 2"}));
 }
 
 GANTRY_INSTANTIATE_DEVICE_TEST(SelfAttentionTest);

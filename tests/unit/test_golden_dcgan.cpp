@@ -30,9 +30,13 @@ class GoldenDcganModel : public ::testing::Test {
   void SetUp() override {
     golden_ = io::load_safetensors(testing::test_data_path("dcgan_golden.safetensors"));
     const auto meta = [&](const char* key) { return std::stoll(golden_.metadata.at(key)); };
-    options_ = {.latent_dim = meta("latent_dim"), .image_size = meta("image_size"), .channels = meta("channels"),
-                .generator_width = meta("generator_width"), .critic_width = meta("critic_width"),
-                .critic_norm = CriticNorm::batch, .leaky_relu_slope = std::stod(golden_.metadata.at("leaky_relu_slope"))};
+    options_ = {.latent_dim = meta("latent_dim"),
+                .image_size = meta("image_size"),
+                .channels = meta("channels"),
+                .generator_width = meta("generator_width"),
+                .critic_width = meta("critic_width"),
+                .critic_norm = CriticNorm::batch,
+                .leaky_relu_slope = std::stod(golden_.metadata.at("leaky_relu_slope"))};
     Generator gen(0);  // any init: the golden weights are loaded over it
     generator_ = std::make_shared<DcganGenerator>(options_, gen);
     critic_ = std::make_shared<DcganCritic>(options_, gen);
@@ -142,16 +146,26 @@ TEST(DcganModels, LayoutsFollowTheImageSize) {
   for (double v : to_vector<double>(images)) ASSERT_LT(std::abs(v), 1.0);  // tanh
 
   DcganCritic c64(o64, gen);
-  const std::vector<std::pair<std::string, Shape>> c64_expected = {
-      {"main.0.weight", {2, 3, 4, 4}},   {"main.2.weight", {4, 2, 4, 4}},  {"main.3.weight", {4}},
-      {"main.3.bias", {4}},              {"main.5.weight", {8, 4, 4, 4}},  {"main.6.weight", {8}},
-      {"main.6.bias", {8}},              {"main.8.weight", {16, 8, 4, 4}}, {"main.9.weight", {16}},
-      {"main.9.bias", {16}},             {"main.11.weight", {1, 16, 4, 4}}};
+  const std::vector<std::pair<std::string, Shape>> c64_expected = {{"main.0.weight", {2, 3, 4, 4}},
+                                                                   {"main.2.weight", {4, 2, 4, 4}},
+                                                                   {"main.3.weight", {4}},
+                                                                   {"main.3.bias", {4}},
+                                                                   {"main.5.weight", {8, 4, 4, 4}},
+                                                                   {"main.6.weight", {8}},
+                                                                   {"main.6.bias", {8}},
+                                                                   {"main.8.weight", {16, 8, 4, 4}},
+                                                                   {"main.9.weight", {16}},
+                                                                   {"main.9.bias", {16}},
+                                                                   {"main.11.weight", {1, 16, 4, 4}}};
   EXPECT_EQ(names_and_shapes(c64), c64_expected);
   EXPECT_EQ(c64.forward(images).shape(), (Shape{2}));
 
   // 32 pixels: one stage fewer; a LayerNorm critic normalises [C, H, W] of each stage.
-  const DcganOptions o32{.latent_dim = 5, .image_size = 32, .channels = 1, .generator_width = 3, .critic_width = 3,
+  const DcganOptions o32{.latent_dim = 5,
+                         .image_size = 32,
+                         .channels = 1,
+                         .generator_width = 3,
+                         .critic_width = 3,
                          .critic_norm = CriticNorm::layer};
   DcganGenerator g32(o32, gen);
   EXPECT_EQ(names_and_shapes(g32).front(), (std::pair<std::string, Shape>{"main.0.weight", {5, 12, 4, 4}}));
@@ -160,17 +174,18 @@ TEST(DcganModels, LayoutsFollowTheImageSize) {
   EXPECT_EQ(small.shape(), (Shape{3, 1, 32, 32}));
   DcganCritic c32(o32, gen);
   const std::vector<std::pair<std::string, Shape>> c32_expected = {
-      {"main.0.weight", {3, 1, 4, 4}},  {"main.2.weight", {6, 3, 4, 4}},  {"main.3.weight", {6, 8, 8}},
-      {"main.3.bias", {6, 8, 8}},       {"main.5.weight", {12, 6, 4, 4}}, {"main.6.weight", {12, 4, 4}},
-      {"main.6.bias", {12, 4, 4}},      {"main.8.weight", {1, 12, 4, 4}}};
+      {"main.0.weight", {3, 1, 4, 4}}, {"main.2.weight", {6, 3, 4, 4}},  {"main.3.weight", {6, 8, 8}},
+      {"main.3.bias", {6, 8, 8}},      {"main.5.weight", {12, 6, 4, 4}}, {"main.6.weight", {12, 4, 4}},
+      {"main.6.bias", {12, 4, 4}},     {"main.8.weight", {1, 12, 4, 4}}};
   EXPECT_EQ(names_and_shapes(c32), c32_expected);
   EXPECT_EQ(c32.forward(small).shape(), (Shape{3}));
 
   // No normalisation: convolutions and activations only.
-  DcganCritic plain({.latent_dim = 5, .image_size = 16, .channels = 1, .critic_width = 2, .critic_norm = CriticNorm::none}, gen);
-  EXPECT_EQ(names_and_shapes(plain), (std::vector<std::pair<std::string, Shape>>{
-                                         {"main.0.weight", {2, 1, 4, 4}}, {"main.2.weight", {4, 2, 4, 4}},
-                                         {"main.4.weight", {1, 4, 4, 4}}}));
+  DcganCritic plain(
+      {.latent_dim = 5, .image_size = 16, .channels = 1, .critic_width = 2, .critic_norm = CriticNorm::none}, gen);
+  EXPECT_EQ(names_and_shapes(plain),
+            (std::vector<std::pair<std::string, Shape>>{
+                {"main.0.weight", {2, 1, 4, 4}}, {"main.2.weight", {4, 2, 4, 4}}, {"main.4.weight", {1, 4, 4, 4}}}));
 }
 
 TEST(DcganModels, InitialisationIsTheDcganPapers) {
@@ -197,8 +212,9 @@ TEST(DcganModels, InitialisationIsTheDcganPapers) {
 TEST(DcganModels, LayerNormCriticHasDoubleBackward) {
   // WGAN-GP differentiates the input gradient of the critic.
   Generator gen(3);
-  DcganCritic critic({.latent_dim = 4, .image_size = 16, .channels = 1, .critic_width = 2, .critic_norm = CriticNorm::layer},
-                     gen, DType::f64);
+  DcganCritic critic(
+      {.latent_dim = 4, .image_size = 16, .channels = 1, .critic_width = 2, .critic_norm = CriticNorm::layer}, gen,
+      DType::f64);
   {
     NoGradGuard no_grad;  // larger weights than the init so the LeakyReLU slopes vary
     for (auto& [name, p] : critic.named_parameters())
@@ -215,12 +231,22 @@ TEST(DcganModels, BadInputNamesTheModelAndShapes) {
   EXPECT_TRUE(testing::throws_error_mentioning([&] { DcganCritic({.image_size = 16, .critic_width = 0}, gen); },
                                                {"DcganCritic", "critic_width 0"}));
   DcganGenerator g({.latent_dim = 8, .image_size = 16, .generator_width = 2}, gen);
-  EXPECT_TRUE(testing::throws_error_mentioning([&] { g.forward(zeros({2, 7})); },
-                                               {"DcganGenerator", "[N, 8] or [N, 8, 1, 1]", "[2, 7]"}));
-  EXPECT_TRUE(testing::throws_error_mentioning([&] { g.forward(zeros({2, 8, 2, 2})); }, {"DcganGenerator", "[2, 8, 2, 2]"}));
+  EXPECT_TRUE(testing::throws_error_mentioning(
+      [&] {
+        g.forward(zeros({2, 7}));
+      },
+      {"DcganGenerator", "[N, 8] or [N, 8, 1, 1]", "[2, 7]"}));
+  EXPECT_TRUE(testing::throws_error_mentioning(
+      [&] {
+        g.forward(zeros({2, 8, 2, 2}));
+      },
+      {"DcganGenerator", "[2, 8, 2, 2]"}));
   DcganCritic c({.image_size = 16, .channels = 3, .critic_width = 2}, gen);
-  EXPECT_TRUE(testing::throws_error_mentioning([&] { c.forward(zeros({2, 3, 32, 32})); },
-                                               {"DcganCritic", "[N, 3, 16, 16]", "[2, 3, 32, 32]"}));
+  EXPECT_TRUE(testing::throws_error_mentioning(
+      [&] {
+        c.forward(zeros({2, 3, 32, 32}));
+      },
+      {"DcganCritic", "[N, 3, 16, 16]", "[2, 3, 32, 32]"}));
 }
 
 }  // namespace
