@@ -76,4 +76,10 @@ Tensor random_away_from(const Shape& shape, uint64_t seed, const std::vector<dou
 
 std::string test_data_path(const std::string& name) { return std::string(GANTRY_TEST_DATA_DIR) + "/" + name; }
 
+std::vector<std::string> names_of(const nn::NamedTensors& list) {
+  std::vector<std::string> names;
+  for (const auto& [name, t] : list) names.push_back(name);
+  return names;
+}
+
 }  // namespace gantry::testing

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/nn/module.h"
 #include "engine/ops/ops.h"
 
 namespace gantry {
@@ -41,5 +42,8 @@ Tensor random_away_from(const Shape& shape, uint64_t seed, const std::vector<dou
                                      double atol = 1e-8);
 
 std::string test_data_path(const std::string& name);
+
+// The names of a state dict, named_parameters() or named_buffers(), in order.
+std::vector<std::string> names_of(const nn::NamedTensors& list);
 
 }  // namespace gantry::testing

@@ -18,12 +18,6 @@ namespace {
 
 Tensor leaf(const Tensor& t) { return t.detach().set_requires_grad(true); }
 
-std::vector<std::string> names_of(const nn::StateDict& state) {
-  std::vector<std::string> names;
-  for (const auto& [name, t] : state) names.push_back(name);
-  return names;
-}
-
 // bn(x)[n, c, ...] * scale[n][c] + shift[n][c] by loops, with batch (biased) statistics or the given ones.
 Tensor naive_conditional_bn(const Tensor& x, const std::vector<double>& scale, const std::vector<double>& shift,
                             const std::vector<double>* mean_in = nullptr, const std::vector<double>* var_in = nullptr,

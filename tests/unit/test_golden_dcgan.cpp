@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/io/safetensors.h"
 #include "engine/nn/norm.h"
 #include "engine/ops/ops.h"
 #include "models/dcgan.h"
 #include "tests/support/error_matchers.h"
+#include "tests/support/golden_file.h"
 #include "tests/support/gradcheck.h"
 #include "tests/support/test_util.h"
 
@@ -28,47 +28,32 @@ using models::DcganOptions;
 class GoldenDcganModel : public ::testing::Test {
  protected:
   void SetUp() override {
-    golden_ = io::load_safetensors(testing::test_data_path("dcgan_golden.safetensors"));
-    const auto meta = [&](const char* key) { return std::stoll(golden_.metadata.at(key)); };
+    golden_ = testing::GoldenFile("dcgan_golden.safetensors");
+    const auto meta = [&](const char* key) { return golden_.meta_int(key); };
     options_ = {.latent_dim = meta("latent_dim"),
                 .image_size = meta("image_size"),
                 .channels = meta("channels"),
                 .generator_width = meta("generator_width"),
                 .critic_width = meta("critic_width"),
                 .critic_norm = CriticNorm::batch,
-                .leaky_relu_slope = std::stod(golden_.metadata.at("leaky_relu_slope"))};
+                .leaky_relu_slope = golden_.meta_double("leaky_relu_slope")};
     Generator gen(0);  // any init: the golden weights are loaded over it
     generator_ = std::make_shared<DcganGenerator>(options_, gen);
     critic_ = std::make_shared<DcganCritic>(options_, gen);
-    load(*generator_, "G.");
-    load(*critic_, "D.");
+    golden_.load_into(*generator_, "G.");
+    golden_.load_into(*critic_, "D.");
   }
 
-  const Tensor& g(const std::string& name) const { return golden_.at(name); }
+  const Tensor& g(const std::string& name) const { return golden_.tensor(name); }
 
-  void load(nn::Module& m, const std::string& prefix) {
-    nn::StateDict state;
-    for (const auto& [name, t] : m.state_dict()) state.emplace_back(name, g(prefix + name));
-    m.load_state_dict(state);
-  }
-
-  // |actual - expected| <= rtol * (|expected| + max |expected|), as in test_golden_layers.cpp.
-  void expect_matches(const Tensor& actual, const std::string& name, double rtol = 1e-5) const {
-    const Tensor& expected = g(name);
-    ASSERT_TRUE(actual.defined()) << name;
-    ASSERT_EQ(actual.shape(), expected.shape()) << name;
-    if (expected.dtype() == DType::i64) {
-      EXPECT_EQ(to_vector<int64_t>(actual), to_vector<int64_t>(expected)) << name;
-      return;
-    }
-    double scale = 0;
-    for (double v : to_vector<double>(expected.to(DType::f64))) scale = std::max(scale, std::abs(v));
-    EXPECT_TRUE(testing::all_close(actual.to(expected.dtype()), expected, rtol, rtol * scale)) << name;
+  // The golden rule at rtol 1e-5 (int64 tensors exactly).
+  ::testing::AssertionResult matches(const Tensor& actual, const std::string& name) const {
+    return golden_.matches(actual, name, 1e-5);
   }
 
   TensorList parameters_of(const nn::Module& m) const { return m.parameters(); }
 
-  io::TensorFile golden_;
+  testing::GoldenFile golden_;
   DcganOptions options_;
   std::shared_ptr<DcganGenerator> generator_;
   std::shared_ptr<DcganCritic> critic_;
@@ -77,7 +62,7 @@ class GoldenDcganModel : public ::testing::Test {
 TEST_F(GoldenDcganModel, StateDictHasTorchNamesAndShapes) {
   // Every tensor of the torch models, and nothing else, in torch's order.
   std::vector<std::string> torch_names, ours;
-  for (const auto& [name, t] : golden_.tensors)
+  for (const auto& [name, t] : golden_.contents().tensors)
     if (name.rfind("G.", 0) == 0 || name.rfind("D.", 0) == 0) torch_names.push_back(name);
   for (const auto& [name, t] : generator_->state_dict()) {
     ours.push_back("G." + name);
@@ -92,34 +77,34 @@ TEST_F(GoldenDcganModel, StateDictHasTorchNamesAndShapes) {
 
 TEST_F(GoldenDcganModel, GanStepMatchesTorch) {
   const Tensor fake = generator_->forward(g("z"));
-  expect_matches(fake, "fake");
+  EXPECT_TRUE(matches(fake, "fake"));
 
   // Critic step: real and fake through BatchNorm as separate batches.
   const Tensor score_real = critic_->forward(g("real"));
   const Tensor score_fake = critic_->forward(fake.detach());
-  expect_matches(score_real, "score.real");
-  expect_matches(score_fake, "score.fake");
+  EXPECT_TRUE(matches(score_real, "score.real"));
+  EXPECT_TRUE(matches(score_fake, "score.fake"));
   const Tensor loss_d = ns_d_loss(score_real, score_fake);
-  expect_matches(loss_d, "loss.D");
+  EXPECT_TRUE(matches(loss_d, "loss.D"));
   const nn::NamedTensors d_params = critic_->named_parameters();
   const TensorList grads_d = autograd::grad({loss_d}, parameters_of(*critic_));
-  for (size_t i = 0; i < d_params.size(); ++i) expect_matches(grads_d[i], "grad.D." + d_params[i].first);
+  for (size_t i = 0; i < d_params.size(); ++i) EXPECT_TRUE(matches(grads_d[i], "grad.D." + d_params[i].first));
 
   // Generator step through the critic, still in training mode.
   const Tensor loss_g = ns_g_loss(critic_->forward(fake));
-  expect_matches(loss_g, "loss.G");
+  EXPECT_TRUE(matches(loss_g, "loss.G"));
   const nn::NamedTensors g_params = generator_->named_parameters();
   const TensorList grads_g = autograd::grad({loss_g}, parameters_of(*generator_));
-  for (size_t i = 0; i < g_params.size(); ++i) expect_matches(grads_g[i], "grad.G." + g_params[i].first);
+  for (size_t i = 0; i < g_params.size(); ++i) EXPECT_TRUE(matches(grads_g[i], "grad.G." + g_params[i].first));
 
   // Running statistics after one generator and three critic batches, then evaluation mode on them.
-  for (const auto& [name, t] : generator_->named_buffers()) expect_matches(t, "after.G." + name);
-  for (const auto& [name, t] : critic_->named_buffers()) expect_matches(t, "after.D." + name);
+  for (const auto& [name, t] : generator_->named_buffers()) EXPECT_TRUE(matches(t, "after.G." + name));
+  for (const auto& [name, t] : critic_->named_buffers()) EXPECT_TRUE(matches(t, "after.D." + name));
   generator_->eval();
   critic_->eval();
   NoGradGuard no_grad;
-  expect_matches(generator_->forward(g("z")), "eval.fake");
-  expect_matches(critic_->forward(g("real")), "eval.score.real");
+  EXPECT_TRUE(matches(generator_->forward(g("z")), "eval.fake"));
+  EXPECT_TRUE(matches(critic_->forward(g("real")), "eval.score.real"));
 }
 
 // ---- layouts, initialisation and bad input (no golden file) ------------------------------------

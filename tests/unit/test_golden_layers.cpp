@@ -8,35 +8,25 @@
 #include <cmath>
 #include <functional>
 
-#include "engine/io/safetensors.h"
 #include "engine/nn/activations.h"
 #include "engine/nn/conv.h"
 #include "engine/nn/norm.h"
 #include "engine/nn/pooling.h"
 #include "engine/nn/sequential.h"
 #include "engine/ops/nn_ops.h"
-#include "tests/support/test_util.h"
+#include "engine/ops/ops.h"
+#include "tests/support/golden_file.h"
 
 namespace gantry {
 namespace {
 
 class GoldenLayers : public ::testing::Test {
  protected:
-  void SetUp() override { golden_ = io::load_safetensors(testing::test_data_path("layers_golden.safetensors")); }
+  void SetUp() override { golden_ = testing::GoldenFile("layers_golden.safetensors"); }
 
-  const Tensor& g(const std::string& name) const { return golden_.at(name); }
+  const Tensor& g(const std::string& name) const { return golden_.tensor(name); }
 
-  // |actual - expected| <= rtol * (|expected| + max |expected|), the scale keeping near-zero entries fair.
-  void expect_matches(const Tensor& actual, const std::string& name, double rtol) const {
-    const Tensor& expected = g(name);
-    ASSERT_TRUE(actual.defined()) << name;
-    ASSERT_EQ(actual.shape(), expected.shape()) << name;
-    double scale = 0;
-    for (double v : to_vector<double>(expected.to(DType::f64))) scale = std::max(scale, std::abs(v));
-    EXPECT_TRUE(testing::all_close(actual.to(expected.dtype()), expected, rtol, rtol * scale)) << name;
-  }
-
-  io::TensorFile golden_;
+  testing::GoldenFile golden_;
 };
 
 TEST_F(GoldenLayers, SingleOpsMatchTorchInFloat64) {
@@ -65,27 +55,29 @@ TEST_F(GoldenLayers, SingleOpsMatchTorchInFloat64) {
       {"bilinear_align_11x6", [&](const std::string& o) { return interpolate_bilinear(in(o, "x"), Size2{11, 6}, true); }},
       {"layer_norm", [&](const std::string& o) { return layer_norm(in(o, "x"), {9, 8}, in(o, "w"), in(o, "b")); }},
   };
-  for (const auto& [name, op] : ops) expect_matches(op(name), "op." + name + ".out", 1e-12);
+  for (const auto& [name, op] : ops) EXPECT_TRUE(golden_.matches(op(name), "op." + name + ".out", 1e-12));
 
   const auto [values, indices] = max_pool2d_with_indices(in("max_pool2d_k3s2p1", "x"), {3, 3}, Size2{2, 2}, {1, 1});
   EXPECT_EQ(to_vector<int64_t>(indices), to_vector<int64_t>(g("op.max_pool2d_k3s2p1_indices.out")));
 
   const std::string bn = "batch_norm_train";
   Tensor rm = in(bn, "running_mean").clone(), rv = in(bn, "running_var").clone();
-  expect_matches(batch_norm(in(bn, "x"), rm, rv, in(bn, "w"), in(bn, "b"), true, 0.2, 1e-4), "op." + bn + ".out", 1e-12);
-  expect_matches(rm, "op." + bn + "_running_mean.out", 1e-12);
-  expect_matches(rv, "op." + bn + "_running_var.out", 1e-12);
+  EXPECT_TRUE(golden_.matches(batch_norm(in(bn, "x"), rm, rv, in(bn, "w"), in(bn, "b"), true, 0.2, 1e-4),
+                              "op." + bn + ".out", 1e-12));
+  EXPECT_TRUE(golden_.matches(rm, "op." + bn + "_running_mean.out", 1e-12));
+  EXPECT_TRUE(golden_.matches(rv, "op." + bn + "_running_var.out", 1e-12));
 }
 
 TEST_F(GoldenLayers, BilinearResizeTo299MatchesTorchInFloat32) {
-  expect_matches(interpolate_bilinear(g("op.bilinear_f32_299.x"), Size2{299, 299}), "op.bilinear_f32_299.out", 1e-6);
+  EXPECT_TRUE(golden_.matches(interpolate_bilinear(g("op.bilinear_f32_299.x"), Size2{299, 299}),
+                              "op.bilinear_f32_299.out", 1e-6));
 }
 
 class GoldenDcgan : public GoldenLayers {
  protected:
   void SetUp() override {
     GoldenLayers::SetUp();
-    slope_ = std::stod(golden_.metadata.at("leaky_relu_slope"));
+    slope_ = golden_.meta_double("leaky_relu_slope");
     Generator gen(0);  // any init: the golden weights are loaded over it
     generator_ = std::make_shared<nn::Sequential>();
     generator_->push_back(std::make_shared<nn::ConvTranspose2d>(8, 6, Size2{4, 4}, gen,
@@ -101,14 +93,8 @@ class GoldenDcgan : public GoldenLayers {
         .push_back(std::make_shared<nn::LeakyReLU>(slope_))
         .push_back(std::make_shared<nn::AvgPool2d>(Size2{2, 2}))
         .push_back(std::make_shared<nn::Conv2d>(4, 1, Size2{2, 2}, gen));
-    load(*generator_, "G.");
-    load(*critic_, "D.");
-  }
-
-  void load(nn::Module& m, const std::string& prefix) {
-    nn::StateDict state;
-    for (const auto& [name, t] : m.state_dict()) state.emplace_back(name, g(prefix + name));
-    m.load_state_dict(state);
+    golden_.load_into(*generator_, "G.");
+    golden_.load_into(*critic_, "D.");
   }
 
   double slope_ = 0;
@@ -117,13 +103,16 @@ class GoldenDcgan : public GoldenLayers {
 
 TEST_F(GoldenDcgan, ForwardBackwardAndRunningStatsMatchTorch) {
   const Tensor fake = generator_->forward(g("z"));
-  expect_matches(fake, "fake", 1e-5);
+  EXPECT_TRUE(golden_.matches(fake, "fake", 1e-5));
   const Tensor score = critic_->forward(fake);
-  expect_matches(score, "score", 1e-5);
+  EXPECT_TRUE(golden_.matches(score, "score", 1e-5));
   neg(mean(score)).backward();
-  for (const auto& [name, p] : generator_->named_parameters()) expect_matches(p.grad(), "grad.G." + name, 1e-4);
+  for (const auto& [name, p] : generator_->named_parameters())
+    EXPECT_TRUE(golden_.matches(p.grad(), "grad.G." + name, 1e-4));
   for (const auto& [name, t] : generator_->named_buffers())
-    if (name.find("running") != std::string::npos) expect_matches(t, "after.G." + name, 1e-5);
+    if (name.find("running") != std::string::npos) {
+      EXPECT_TRUE(golden_.matches(t, "after.G." + name, 1e-5));
+    }
 }
 
 TEST_F(GoldenDcgan, GradientPenaltyWeightGradientsMatchTorch) {
@@ -136,7 +125,7 @@ TEST_F(GoldenDcgan, GradientPenaltyWeightGradientsMatchTorch) {
   const Tensor mix = add(mul(alpha, g("real")), mul(rsub(1.0, alpha), fake)).detach().set_requires_grad(true);
   const Tensor dx = autograd::grad({sum(critic_->forward(mix))}, {mix}, {}, /*create_graph=*/true)[0];
   const Tensor penalty = mean(pow(sub(norm(dx.flatten(1), 2.0, {1}), 1.0), 2.0));
-  expect_matches(penalty, "gp.value", 1e-5);
+  EXPECT_TRUE(golden_.matches(penalty, "gp.value", 1e-5));
   const nn::NamedTensors params = critic_->named_parameters();
   TensorList weights;
   for (const auto& [name, p] : params) weights.push_back(p);
@@ -144,7 +133,8 @@ TEST_F(GoldenDcgan, GradientPenaltyWeightGradientsMatchTorch) {
   // enters only through leaky_relu's piecewise-constant slope: torch stores zeros for them.
   const TensorList grads = autograd::grad({penalty}, weights, {}, false, -1, /*allow_unused=*/true);
   for (size_t i = 0; i < params.size(); ++i)
-    expect_matches(grads[i].defined() ? grads[i] : zeros_like(weights[i]), "grad.gp.D." + params[i].first, 1e-4);
+    EXPECT_TRUE(golden_.matches(grads[i].defined() ? grads[i] : zeros_like(weights[i]),
+                                "grad.gp.D." + params[i].first, 1e-4));
 }
 
 }  // namespace

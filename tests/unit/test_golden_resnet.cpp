@@ -11,11 +11,11 @@
 #include <functional>
 #include <memory>
 
-#include "engine/io/safetensors.h"
 #include "engine/nn/conditional_batch_norm.h"
 #include "engine/nn/spectral_norm.h"
+#include "engine/ops/ops.h"
 #include "models/resnet_blocks.h"
-#include "tests/support/test_util.h"
+#include "tests/support/golden_file.h"
 
 namespace gantry {
 namespace {
@@ -28,11 +28,11 @@ void PrintTo(const Precision& p, std::ostream* os) { *os << dtype_name(p.dtype) 
 
 class GoldenResnet : public ::testing::TestWithParam<Precision> {
  protected:
-  void SetUp() override { golden_ = io::load_safetensors(testing::test_data_path("resnet_golden.safetensors")); }
+  void SetUp() override { golden_ = testing::GoldenFile("resnet_golden.safetensors"); }
 
   DType dtype() const { return GetParam().dtype; }
   double rtol() const { return GetParam().rtol; }
-  const Tensor& g(const std::string& name) const { return golden_.at(name); }
+  const Tensor& g(const std::string& name) const { return golden_.tensor(name); }
   // A golden input in the precision under test (int64 class indices unchanged).
   Tensor input(const std::string& name) const {
     const Tensor& t = g(name);
@@ -43,34 +43,21 @@ class GoldenResnet : public ::testing::TestWithParam<Precision> {
   // |actual - expected| <= rtol * (|expected| + max(1, max |expected|)); int64 tensors must be equal.
   // The floor of 1 (the inputs' scale) keeps gradients that are zero up to rounding fair, such as
   // the bias of a conv that a batch norm follows.
-  void expect_matches(const Tensor& actual, const std::string& name) const {
-    const Tensor& expected = g(name);
-    ASSERT_TRUE(actual.defined()) << name;
-    ASSERT_EQ(actual.shape(), expected.shape()) << name;
-    if (expected.dtype() == DType::i64) {
-      EXPECT_EQ(to_vector<int64_t>(actual), to_vector<int64_t>(expected)) << name;
-      return;
-    }
-    double scale = 1;
-    for (double v : to_vector<double>(expected)) scale = std::max(scale, std::abs(v));
-    EXPECT_TRUE(testing::all_close(actual.to(DType::f64), expected, rtol(), rtol() * scale)) << name;
+  ::testing::AssertionResult matches(const Tensor& actual, const std::string& name) const {
+    return golden_.matches(actual, name, rtol(), /*scale_floor=*/1.0);
   }
 
   // Loads "<prefix>before.<name>" for every entry of the module's state dict (strict).
-  void load(nn::Module& m, const std::string& prefix) const {
-    nn::StateDict state;
-    for (const auto& [name, t] : m.state_dict()) state.emplace_back(name, g(prefix + "before." + name));
-    m.load_state_dict(state);
-  }
+  void load(nn::Module& m, const std::string& prefix) const { golden_.load_into(m, prefix + "before."); }
 
   // The gradients of every parameter and the buffers after the forward, against "<prefix>grad.*" and
   // "<prefix>after.*".
   void expect_gradients_and_buffers(const nn::Module& m, const std::string& prefix) const {
-    for (const auto& [name, p] : m.named_parameters()) expect_matches(p.grad(), prefix + "grad." + name);
-    for (const auto& [name, b] : m.named_buffers()) expect_matches(b, prefix + "after." + name);
+    for (const auto& [name, p] : m.named_parameters()) EXPECT_TRUE(matches(p.grad(), prefix + "grad." + name));
+    for (const auto& [name, b] : m.named_buffers()) EXPECT_TRUE(matches(b, prefix + "after." + name));
   }
 
-  io::TensorFile golden_;
+  testing::GoldenFile golden_;
 };
 
 TEST_P(GoldenResnet, GeneratorBlockTrainingStepMatchesTorch) {
@@ -79,9 +66,9 @@ TEST_P(GoldenResnet, GeneratorBlockTrainingStepMatchesTorch) {
   load(block, "G.");
   const Tensor x = leaf("G.x");
   const Tensor out = block(x, input("G.y"));
-  expect_matches(out, "G.out");
+  EXPECT_TRUE(matches(out, "G.out"));
   sum(mul(out, input("G.grad_output"))).backward();
-  expect_matches(x.grad(), "G.grad.x");
+  EXPECT_TRUE(matches(x.grad(), "G.grad.x"));
   expect_gradients_and_buffers(block, "G.");
 }
 
@@ -91,23 +78,23 @@ TEST_P(GoldenResnet, DiscriminatorBlockAndGradientPenaltyMatchTorch) {
   load(block, "D.");
   const Tensor x = leaf("D.x");
   const Tensor out = block(x);
-  expect_matches(out, "D.out");
+  EXPECT_TRUE(matches(out, "D.out"));
   sum(mul(out, input("D.grad_output"))).backward();
-  expect_matches(x.grad(), "D.grad.x");
+  EXPECT_TRUE(matches(x.grad(), "D.grad.x"));
   expect_gradients_and_buffers(block, "D.");
 
   // The penalty's forward is a second training forward: one more power iteration, as in torch.
   const Tensor mix = input("D.x").detach().set_requires_grad(true);
   const Tensor dx = autograd::grad({sum(block(mix))}, {mix}, {}, /*create_graph=*/true)[0];
   const Tensor penalty = mean(pow(sub(norm(dx.flatten(1), 2.0, {1}), 1.0), 2.0));
-  expect_matches(penalty, "D.gp.value");
+  EXPECT_TRUE(matches(penalty, "D.gp.value"));
   const nn::NamedTensors params = block.named_parameters();
   TensorList weights;
   for (const auto& [name, p] : params) weights.push_back(p);
   // Biases after the last ReLU do not reach d out / d x; torch stores zeros for them.
   const TensorList grads = autograd::grad({penalty}, weights, {}, false, -1, /*allow_unused=*/true);
   for (size_t i = 0; i < params.size(); ++i)
-    expect_matches(grads[i].defined() ? grads[i] : zeros_like(weights[i]), "D.gp.grad." + params[i].first);
+    EXPECT_TRUE(matches(grads[i].defined() ? grads[i] : zeros_like(weights[i]), "D.gp.grad." + params[i].first));
 }
 
 TEST_P(GoldenResnet, ProjectedConditionalBatchNormMatchesTorch) {
@@ -116,10 +103,10 @@ TEST_P(GoldenResnet, ProjectedConditionalBatchNormMatchesTorch) {
   load(cbn, "P.");
   const Tensor x = leaf("P.x"), c = leaf("P.c");
   const Tensor out = cbn(x, c);
-  expect_matches(out, "P.out");
+  EXPECT_TRUE(matches(out, "P.out"));
   sum(mul(out, input("P.grad_output"))).backward();
-  expect_matches(x.grad(), "P.grad.x");
-  expect_matches(c.grad(), "P.grad.c");
+  EXPECT_TRUE(matches(x.grad(), "P.grad.x"));
+  EXPECT_TRUE(matches(c.grad(), "P.grad.c"));
   expect_gradients_and_buffers(cbn, "P.");
 }
 
@@ -140,12 +127,12 @@ TEST_P(GoldenResnet, SpectralNormOnConvTransposeAndEmbeddingMatchesTorch) {
   for (const auto& [prefix, layer, x] : {Case{"T.", convt, input("T.x")}, Case{"E.", emb, input("E.x")}}) {
     load(*layer, prefix);
     const Tensor out = layer->forward(x);
-    expect_matches(out, prefix + "out");
+    EXPECT_TRUE(matches(out, prefix + "out"));
     sum(mul(out, input(prefix + "grad_output"))).backward();
     expect_gradients_and_buffers(*layer, prefix);
     layer->eval();
     const std::vector<double> u = to_vector<double>(layer->weight_u().to(DType::f64));
-    expect_matches(layer->forward(x), prefix + "eval_out");
+    EXPECT_TRUE(matches(layer->forward(x), prefix + "eval_out"));
     EXPECT_EQ(to_vector<double>(layer->weight_u().to(DType::f64)), u) << prefix << ": eval mode must not update u";
   }
 }

@@ -15,17 +15,12 @@ namespace {
 
 using nn::Linear;
 using nn::Sequential;
+using testing::names_of;
 
 std::shared_ptr<Sequential> small_mlp(Generator& gen) {
   return std::make_shared<Sequential>(Sequential{std::make_shared<Linear>(3, 5, true, gen),
                                                  std::make_shared<nn::LeakyReLU>(0.2),
                                                  std::make_shared<Linear>(5, 2, false, gen)});
-}
-
-std::vector<std::string> names_of(const nn::NamedTensors& list) {
-  std::vector<std::string> out;
-  for (const auto& [n, t] : list) out.push_back(n);
-  return out;
 }
 
 // A module with a buffer and a nested child, for naming order.

@@ -20,12 +20,6 @@ namespace {
 
 Tensor leaf(const Tensor& t) { return t.detach().set_requires_grad(true); }
 
-std::vector<std::string> names_of(const nn::StateDict& state) {
-  std::vector<std::string> names;
-  for (const auto& [name, t] : state) names.push_back(name);
-  return names;
-}
-
 double host_norm(const std::vector<double>& a) {
   double s = 0;
   for (double x : a) s += x * x;
