@@ -13,12 +13,6 @@
 namespace gantry::testing {
 namespace {
 
-std::vector<std::string> names_of(const nn::StateDict& state) {
-  std::vector<std::string> names;
-  for (const auto& [name, t] : state) names.push_back(name);
-  return names;
-}
-
 class ResnetBlocksTest : public DeviceTest {
  protected:
   Tensor rand(const Shape& s, uint64_t seed, double lo = -1.0, double hi = 1.0) {
