@@ -4,7 +4,10 @@
 // events, L2 flushed, median). Reports time, GB/s or TFLOP/s, % of the measured peak and, for GEMMs,
 // the ratio to cuBLAS on the same shape. Table on stdout; --json FILE writes the same records.
 //
-//   gantry-kprof [--json FILE] [--quick] [--runs N]
+// The image kernels (convolutions, pooling, attention; tools/kprof/image_bench.h) follow, with ratios
+// to cuDNN when it was found at build time.
+//
+//   gantry-kprof [--json FILE] [--quick] [--runs N] [--images-only]
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -26,6 +29,7 @@
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/kcenter.h"
 #include "kernels/cuda/runtime.h"
+#include "tools/kprof/image_bench.h"
 #include "tools/kprof/timer.h"
 #include "train/coreset.h"
 
@@ -342,15 +346,16 @@ class Profiler {
 
 int run(int argc, char** argv) {
   std::string json_path;
-  bool quick = false;
+  bool quick = false, images_only = false;
   int runs = 20;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--json" && i + 1 < argc) json_path = argv[++i];
     else if (arg == "--quick") quick = true;
     else if (arg == "--runs" && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--images-only") images_only = true;
     else {
-      std::fprintf(stderr, "usage: gantry-kprof [--json FILE] [--quick] [--runs N]\n");
+      std::fprintf(stderr, "usage: gantry-kprof [--json FILE] [--quick] [--runs N] [--images-only]\n");
       return 2;
     }
   }
@@ -360,18 +365,24 @@ int run(int argc, char** argv) {
     return 3;
   }
   Profiler profiler(/*warmup=*/3, runs, quick);
-  profiler.measure_peaks();
-  profiler.profile_gemms();
-  profiler.profile_memory_bound();
-  profiler.profile_adam();
-  profiler.profile_kcenter();
-  profiler.print_table();
+  if (!images_only) {
+    profiler.measure_peaks();
+    profiler.profile_gemms();
+    profiler.profile_memory_bound();
+    profiler.profile_adam();
+    profiler.profile_kcenter();
+    profiler.print_table();
+  }
+  bool images_passed = true;
+  const nlohmann::json images = profile_image_kernels({/*warmup=*/3, runs, quick}, images_passed);
   if (!json_path.empty()) {
     std::ofstream out(json_path);
     GANTRY_CHECK(out.good(), "gantry-kprof: cannot write ", json_path);
-    out << profiler.to_json().dump(2) << "\n";
+    nlohmann::json j = images_only ? nlohmann::json::object() : profiler.to_json();
+    j["image_kernels"] = images;
+    out << j.dump(2) << "\n";
   }
-  return profiler.all_passed() ? 0 : 1;
+  return (images_only || profiler.all_passed()) && images_passed ? 0 : 1;
 }
 
 }  // namespace
