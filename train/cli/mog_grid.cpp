@@ -104,9 +104,12 @@ void write_summary_markdown(const std::string& path, const nlohmann::json& summa
                   row.at("runs").get<size_t>(), per_seed.c_str());
     text += line;
   }
-  std::snprintf(line, sizeof line, "\n%lld steps per run, top-k decay every %lld steps; std over seeds (N-1).\n",
+  std::snprintf(line, sizeof line,
+                "\n%lld steps per run, top-k decay every %lld steps; std over seeds (N-1). %zu run(s) not finished "
+                "yet, %zu failed.\n",
                 static_cast<long long>(summary.at("steps").get<int64_t>()),
-                static_cast<long long>(summary.at("decay_every").get<int64_t>()));
+                static_cast<long long>(summary.at("decay_every").get<int64_t>()), summary.at("pending_runs").size(),
+                summary.at("failed_runs").size());
   text += line;
   io::write_file_atomic(path, text);
 }
@@ -154,14 +157,17 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
         job.argv.insert(job.argv.end(), args.begin(), args.end());
         job.log_path = cell.folder + "/stdout.log";
         if (state == CellState::finished) job.exit_status = 0;
-        else to_run.push_back(cells.size());
+        else if (!spec.summary_only) to_run.push_back(cells.size());
         cells.push_back(cell);
         jobs.push_back(job);
       }
   std::printf("mog grid: %zu runs (%zu modes x %zu methods x %d seeds), %lld steps each -> %s\n", jobs.size(),
               spec.modes.size(), spec.methods.size(), spec.seeds, static_cast<long long>(spec.steps), spec.out.c_str());
-  std::printf("  %zu finished earlier (kept), %zu to resume from their checkpoints, %zu new; %d at a time\n",
-              jobs.size() - to_run.size(), resumed, to_run.size() - resumed, spec.jobs);
+  if (spec.summary_only)
+    std::printf("  --summary-only: summarising the runs that finished; nothing trains\n");
+  else
+    std::printf("  %zu finished earlier (kept), %zu to resume from their checkpoints, %zu new; %d at a time\n",
+                jobs.size() - to_run.size(), resumed, to_run.size() - resumed, spec.jobs);
   std::fflush(stdout);
   std::vector<ChildJob> pending;
   for (size_t i : to_run) {
@@ -181,6 +187,7 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
   // Aggregate per (modes, method), in the order given.
   nlohmann::json rows = nlohmann::json::array();
   nlohmann::json failed = nlohmann::json::array();
+  nlohmann::json not_run = nlohmann::json::array();  // not finished and not run (summary-only)
   std::map<std::pair<int64_t, std::string>, std::vector<size_t>> groups;
   for (size_t i = 0; i < cells.size(); ++i) groups[{cells[i].modes, cells[i].method}].push_back(i);
   std::printf("\n%-6s %-10s %-18s %-18s %s\n", "modes", "method", "% high quality", "% modes recovered", "runs");
@@ -188,6 +195,10 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
     for (const auto& method : spec.methods) {
       std::vector<double> hq, rec, spread;
       for (size_t i : groups[{m, method}]) {
+        if (jobs[i].exit_status == -1) {
+          not_run.push_back(cells[i].folder);
+          continue;
+        }
         if (jobs[i].exit_status != 0) {
           failed.push_back({{"folder", cells[i].folder}, {"exit_status", jobs[i].exit_status}});
           continue;
@@ -199,8 +210,8 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
       }
       const MeanStd h = mean_std(hq), r = mean_std(rec), w = mean_std(spread);
       char hq_text[32], rec_text[32];
-      std::snprintf(hq_text, sizeof hq_text, "%.1f +- %.1f", h.mean, h.std);
-      std::snprintf(rec_text, sizeof rec_text, "%.1f +- %.1f", r.mean, r.std);
+      std::snprintf(hq_text, sizeof hq_text, hq.empty() ? "-" : "%.1f +- %.1f", h.mean, h.std);
+      std::snprintf(rec_text, sizeof rec_text, rec.empty() ? "-" : "%.1f +- %.1f", r.mean, r.std);
       std::printf("%-6lld %-10s %-18s %-18s %zu\n", static_cast<long long>(m), method.c_str(), hq_text, rec_text,
                   hq.size());
       rows.push_back({{"modes", m},
@@ -211,12 +222,13 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
                       {"within_mode_std", {{"mean", w.mean}, {"std", w.std}, {"values", spread}}}});
     }
   const nlohmann::json summary{{"steps", spec.steps},   {"decay_every", decay_every}, {"seeds", spec.seeds},
-                               {"rows", rows},          {"failed_runs", failed},
+                               {"rows", rows},          {"failed_runs", failed}, {"pending_runs", not_run},
                                {"std_note", "sample standard deviation over seeds (N-1)"}};
   root.write_json("summary.json", summary);
   write_summary_markdown(root.file("summary.md"), summary);
   std::printf("\nsummary: %s (and summary.md)\n", root.file("summary.json").c_str());
   if (!failed.empty()) std::printf("%zu run(s) failed; see their stdout.log\n", failed.size());
+  if (!not_run.empty()) std::printf("%zu run(s) not finished yet (pending)\n", not_run.size());
   return summary;
 }
 

@@ -43,7 +43,8 @@ int mog_grid_command(const std::vector<std::string>& args) {
       .option("lr", "LR", "Adam learning rate of every run")
       .option("eval-samples", "N", "samples per evaluation")
       .option("device", "D", "device of every run: cpu, cuda or cuda:N")
-      .option("out", "DIR", "grid folder (one run folder per cell inside)");
+      .option("out", "DIR", "grid folder (one run folder per cell inside)")
+      .flag("summary-only", "summarise the runs that already finished (summary.json, summary.md); train nothing");
   if (!p.parse(args)) return 0;
   MogGridSpec spec;
   spec.modes.clear();
@@ -60,6 +61,7 @@ int mog_grid_command(const std::vector<std::string>& args) {
   spec.decay_every = p.given("decay-every") ? p.int64("decay-every") : 0;
   spec.out = p.str("out");
   spec.extra_args = forwarded(p, {"batch", "lr", "eval-samples", "device"});
+  spec.summary_only = p.flag_set("summary-only");
   const auto summary = run_mog_grid(spec);
   return summary.at("failed_runs").empty() ? 0 : 1;
 }
