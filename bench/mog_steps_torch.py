@@ -29,14 +29,14 @@ def mode_centres(m):
 
 def greedy_kcenter(points, k, gen):
     n = points.shape[0]
-    first = int(torch.randint(n, (1,), generator=gen))
+    first = int(torch.randint(n, (1,), generator=gen, device=points.device))
     chosen = [first]
     min_d = ((points - points[first]) ** 2).sum(1)
     for _ in range(k - 1):
         nxt = int(torch.argmax(min_d))
         chosen.append(nxt)
         min_d = torch.minimum(min_d, ((points - points[nxt]) ** 2).sum(1))
-    return torch.tensor(chosen)
+    return torch.tensor(chosen, device=points.device)
 
 
 def main():
@@ -47,24 +47,26 @@ def main():
     ap.add_argument("--modes", type=int, default=25)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--method", choices=["baseline", "topk", "coreset"], default="baseline")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda[:N] (eager PyTorch on that device)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    gen = torch.Generator().manual_seed(0)
+    dev = torch.device(args.device)
+    gen = torch.Generator(device=dev).manual_seed(0)
     B = args.batch
-    G, D = mlp(2, 2), mlp(2, 1)
+    G, D = mlp(2, 2).to(dev), mlp(2, 1).to(dev)
     opt_g = torch.optim.Adam(G.parameters(), lr=1e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=1e-4, betas=(0.5, 0.999))
-    centres = mode_centres(args.modes)
+    centres = mode_centres(args.modes).to(dev)
 
     def real_batch(n):
-        idx = torch.randint(len(centres), (n,))
-        return centres[idx] + 0.05 * torch.randn(n, 2)
+        idx = torch.randint(len(centres), (n,), device=dev)
+        return centres[idx] + 0.05 * torch.randn(n, 2, device=dev)
 
     def latents(n):
         if args.method != "coreset":
-            return torch.randn(n, 2)
-        pool = torch.randn(4 * n, 2)
+            return torch.randn(n, 2, device=dev)
+        pool = torch.randn(4 * n, 2, device=dev)
         return pool[greedy_kcenter(pool, n, gen)]
 
     def data(n):
@@ -95,13 +97,19 @@ def main():
         for p in D.parameters():
             p.requires_grad_(True)
 
+    def sync():
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+
     for _ in range(args.warmup):
         step()
+    sync()
     t0 = time.perf_counter()
     for _ in range(args.steps):
         step()
+    sync()
     elapsed = time.perf_counter() - t0
-    print(json.dumps({"impl": "pytorch", "torch": torch.__version__, "threads": args.threads,
+    print(json.dumps({"impl": "pytorch", "torch": torch.__version__, "device": args.device, "threads": args.threads,
                       "method": args.method, "steps": args.steps, "seconds": elapsed,
                       "steps_per_s": args.steps / elapsed}))
 

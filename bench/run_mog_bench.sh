@@ -3,36 +3,43 @@
 # gantry vs PyTorch CPU, measured back to back in the same run on 1 and 2 threads. Writes
 # bench/results/mog_steps_cpu.{json,md}. gantry and PyTorch alternate for ROUNDS rounds (default 3) so
 # both see the same background load; each figure is the median over rounds.
-#   [ROUNDS=3] [STEPS=600] bench/run_mog_bench.sh [build-dir]
+# DEVICE=cuda measures both on the GPU instead (eager PyTorch; gantry's eager step), one thread, and
+# writes bench/results/mog_steps_cuda.{json,md}; RESULTS_DIR overrides the folder.
+#   [ROUNDS=3] [STEPS=600] [DEVICE=cpu|cuda] [RESULTS_DIR=dir] bench/run_mog_bench.sh [build-dir]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$root/build}"
 steps="${STEPS:-600}"
+device="${DEVICE:-cpu}"
+results="${RESULTS_DIR:-$root/bench/results}"
+python="${PYTHON:-/usr/bin/python3}"  # an interpreter with torch (Debian's python3-torch here)
+thread_counts="1 2"
+[ "$device" = cpu ] || thread_counts="1"
 gantry="$build/gantry"
 [ -x "$gantry" ] || { echo "run_mog_bench: $gantry not found; build first (scripts/build.sh)" >&2; exit 1; }
-/usr/bin/python3 -c "import torch" 2>/dev/null || { echo "run_mog_bench: needs Debian's python3-torch (GANTRY_WITH_TORCH=1 scripts/setup-deps.sh)" >&2; exit 1; }
+"$python" -c "import torch" 2>/dev/null || { echo "run_mog_bench: needs Debian's python3-torch (GANTRY_WITH_TORCH=1 scripts/setup-deps.sh)" >&2; exit 1; }
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 records=""
 for round in $(seq "${ROUNDS:-3}"); do
-  for threads in 1 2; do
+  for threads in $thread_counts; do
     for method in baseline topk coreset; do
       flags=()
       case "$method" in
         topk) flags=(--topk --nu 0.75 --gamma 0.5 --decay-every 1) ;;  # k at its floor: the costliest top-k step
         coreset) flags=(--coreset-prior --coreset-data) ;;
       esac
-      OPENBLAS_NUM_THREADS=$threads "$gantry" mog train --quiet --steps "$steps" --threads "$threads" \
+      OPENBLAS_NUM_THREADS=$threads "$gantry" mog train --quiet --steps "$steps" --threads "$threads" --device "$device" \
         --eval-samples 1000 --checkpoint-every 0 --log-every 0 "${flags[@]}" --out "$tmp/$method-$threads" >/dev/null
-      g=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['steps_per_second'])" "$tmp/$method-$threads/metrics.json")
-      t=$(OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads /usr/bin/python3 "$root/bench/mog_steps_torch.py" \
-            --threads "$threads" --steps "$steps" --method "$method" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['steps_per_s'])")
+      g=$("$python" -c "import json,sys; print(json.load(open(sys.argv[1]))['steps_per_second'])" "$tmp/$method-$threads/metrics.json")
+      t=$(OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads "$python" "$root/bench/mog_steps_torch.py" \
+            --threads "$threads" --steps "$steps" --method "$method" --device "$device" | "$python" -c "import json,sys; print(json.load(sys.stdin)['steps_per_s'])")
       records+="$round $threads $method $g $t"$'\n'
     done
   done
 done
-mkdir -p "$root/bench/results"
-RECORDS="$records" ROOT="$root" STEPS="$steps" /usr/bin/python3 - <<'PY'
+mkdir -p "$results"
+RECORDS="$records" ROOT="$root" STEPS="$steps" DEVICE="$device" RESULTS="$results" "$python" - <<'PY'
 import datetime, json, os, statistics, subprocess
 import torch
 
@@ -58,13 +65,18 @@ out = {"benchmark": "MoG protocol training steps/s (G 2-256-256-256-2, D 2-256-2
        "note": "median over alternating rounds; gantry's figure is its trainer's own steps/s (training loop only), "
                "PyTorch's the reference script bench/mog_steps_torch.py; a load average above the core count means "
                "other work shared the CPUs"}
-json.dump(out, open(os.path.join(root, "bench/results/mog_steps_cpu.json"), "w"), indent=2)
-lines = ["# Mixture-of-Gaussians training speed on CPU (gantry vs PyTorch)", "",
-         f"{out['benchmark']}. Date {out['date']}, CPU {cpu} ({out['logical_cpus']} logical), commit {commit}, "
+kind = os.environ["DEVICE"].split(":")[0]
+out["device"] = os.environ["DEVICE"]
+if kind == "cuda":
+    out["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "?"
+results = os.environ["RESULTS"]
+json.dump(out, open(os.path.join(results, f"mog_steps_{kind}.json"), "w"), indent=2)
+lines = [f"# Mixture-of-Gaussians training speed on {kind.upper()} (gantry vs PyTorch)", "",
+         f"{out['benchmark']}. Date {out['date']}, device {out['device']} {out.get('gpu', '')}, CPU {cpu} ({out['logical_cpus']} logical), commit {commit}, "
          f"torch {out['torch']}, {out['steps']} steps per measurement, 1-min load average {out['load_average_1min']:.2f}.", "",
          "| threads | method | gantry steps/s | PyTorch steps/s | gantry / PyTorch |", "|---|---|---|---|---|"]
 lines += [f"| {r['threads']} | {r['method']} | {r['gantry_steps_per_s']:.1f} | {r['torch_steps_per_s']:.1f} | {r['ratio_gantry_over_torch']:.2f} |" for r in rows]
 lines += ["", out["note"] + "."]
-open(os.path.join(root, "bench/results/mog_steps_cpu.md"), "w").write("\n".join(lines) + "\n")
+open(os.path.join(results, f"mog_steps_{kind}.md"), "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

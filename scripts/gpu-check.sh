@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One pass of GPU truth on a machine with an NVIDIA GPU: builds gantry with the CUDA backend, runs every
 # CUDA test (`ctest -L cuda`: the CUDA instances of the unit suites and the GPU mixture-of-Gaussians run),
-# then the kernel profiler, and writes a record (device, commit, pass/fail counts, the profiler table)
+# then the kernel profiler and the MoG speed comparison against PyTorch, and writes a record (device, commit, pass/fail counts, the profiler table)
 # into OUT_DIR (default bench/results/gpu-<date>). Each stage has its own time limit and a failing
 # stage does not stop the later ones, so one call yields as much evidence as possible.
 #   [OUT_DIR=dir] [KPROF_ARGS="--quick"] scripts/gpu-check.sh
@@ -41,6 +41,9 @@ stage ctest_cuda 900 ctest --test-dir build-gpu -L cuda --output-on-failure --ti
 # The CUDA suites run as two ctest entries; their gtest output holds the per-test counts.
 stage gtest_cuda_list 300 build-gpu/tests/gantry_unit_tests --gtest_filter='*cuda*:*CUDA*' --gtest_brief=1
 stage kprof 900 build-gpu/tools/gantry-kprof --json "$out/kprof.json" ${KPROF_ARGS:-}
+# The MoG training step on the GPU against eager PyTorch on the same GPU (PYTHON: an interpreter with torch).
+stage mog_speed 600 env DEVICE=cuda ROUNDS=3 STEPS=600 RESULTS_DIR="$out" PYTHON="${PYTHON:-python3}" \
+  bash bench/run_mog_bench.sh build-gpu
 stage ctest_cpu 900 ctest --test-dir build-gpu -LE cuda -j"$jobs" --timeout 600
 
 {
@@ -50,6 +53,10 @@ stage ctest_cpu 900 ctest --test-dir build-gpu -LE cuda -j"$jobs" --timeout 600
   echo '```'
   grep -E "^\[  (PASSED|FAILED|SKIPPED) |tests passed|tests failed" "$out/ctest_cuda.log" "$out/gtest_cuda_list.log" 2>/dev/null | head -60
   echo '```'
+  echo
+  echo "## MoG training speed (gantry --device cuda vs eager PyTorch)"
+  echo
+  cat "$out/mog_steps_cuda.md" 2>/dev/null || tail -n 20 "$out/mog_speed.log"
   echo
   echo "## Kernel profiler"
   echo
