@@ -31,24 +31,41 @@ std::vector<int64_t> greedy_k_center(const T* points, int64_t n, int64_t d, int6
   GANTRY_CHECK(n >= 1 && d >= 1, "greedy_k_center: need n >= 1 points of dimension d >= 1, got n ", n, " d ", d);
   GANTRY_CHECK(k >= 1 && k <= n, "greedy_k_center: k must be in [1, n = ", n, "], got ", k);
   GANTRY_CHECK(first >= 0 && first < n, "greedy_k_center: first index ", first, " out of range [0, ", n, ")");
+  const auto un = static_cast<size_t>(n);
+  // Coordinates in double, one contiguous row per dimension: the per-centre distance update then runs
+  // down plain arrays and vectorises (the selection loop is most of a core-set training step).
+  std::vector<double> coords(un * static_cast<size_t>(d));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < d; ++j) coords[static_cast<size_t>(j * n + i)] = static_cast<double>(points[i * d + j]);
   std::vector<int64_t> selected;
   selected.reserve(static_cast<size_t>(k));
-  // min_dist[i]: squared distance from point i to the selected set (-1 marks selected points).
-  std::vector<double> min_dist(static_cast<size_t>(n), std::numeric_limits<double>::infinity());
+  // min_dist[i]: squared distance from point i to the selected set; -1 marks selected points (the min
+  // update keeps them at -1 and the strict argmax below never picks them).
+  std::vector<double> min_dist(un, std::numeric_limits<double>::infinity());
+  std::vector<double> dist(un);
   int64_t centre = first;
   for (int64_t c = 0; c < k; ++c) {
     selected.push_back(centre);
-    min_dist[centre] = -1.0;
+    min_dist[static_cast<size_t>(centre)] = -1.0;
     if (c + 1 == k) break;
-    const T* cp = points + centre * d;
+    // dist = sum over j of (x_j - centre_j)^2, accumulated in order j = 0..d-1 with fused multiply-adds.
+    for (int64_t j = 0; j < d; ++j) {
+      const double* x = coords.data() + j * n;
+      const double cj = x[centre];
+      double* out = dist.data();
+      if (j == 0) {
+        for (int64_t i = 0; i < n; ++i) out[i] = (x[i] - cj) * (x[i] - cj);
+      } else {
+        for (int64_t i = 0; i < n; ++i) out[i] = std::fma(x[i] - cj, x[i] - cj, out[i]);
+      }
+    }
+    double* md = min_dist.data();
+    const double* dd = dist.data();
+    for (int64_t i = 0; i < n; ++i) md[i] = std::min(md[i], dd[i]);
     int64_t farthest = -1;
     double farthest_dist = -1.0;
-    for (int64_t i = 0; i < n; ++i) {
-      if (min_dist[i] < 0) continue;
-      const double dist = squared_distance(points + i * d, cp, d);
-      if (dist < min_dist[i]) min_dist[i] = dist;
-      if (min_dist[i] > farthest_dist) farthest_dist = min_dist[i], farthest = i;  // strict: lowest index wins ties
-    }
+    for (int64_t i = 0; i < n; ++i)
+      if (md[i] > farthest_dist) farthest_dist = md[i], farthest = i;  // strict: lowest index wins ties
     centre = farthest;
   }
   return selected;
