@@ -1,5 +1,6 @@
 #include "train/cli/mog_grid.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -132,7 +133,7 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
   std::vector<RunCell> cells;
   std::vector<ChildJob> jobs;       // one per cell; exit_status 0 for cells kept from earlier
   std::vector<size_t> to_run;       // indices of the cells that train now
-  size_t resumed = 0;
+  std::vector<bool> resuming;       // per cell: continues from its checkpoint
   const std::string exe = self_executable_path();
   for (int64_t m : spec.modes)
     for (const auto& method : spec.methods)
@@ -150,7 +151,6 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
         const CellState state = inspect_cell(cell.folder, config);
         if (state == CellState::resume) {
           args.push_back("--resume");
-          ++resumed;
         }
         ChildJob job;
         job.argv = {exe, "mog", "train"};
@@ -160,7 +160,9 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
         else if (!spec.summary_only) to_run.push_back(cells.size());
         cells.push_back(cell);
         jobs.push_back(job);
+        resuming.push_back(state == CellState::resume);
       }
+  const size_t resumed = static_cast<size_t>(std::count(resuming.begin(), resuming.end(), true));
   std::printf("mog grid: %zu runs (%zu modes x %zu methods x %d seeds), %lld steps each -> %s\n", jobs.size(),
               spec.modes.size(), spec.methods.size(), spec.seeds, static_cast<long long>(spec.steps), spec.out.c_str());
   if (spec.summary_only)
@@ -169,6 +171,11 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
     std::printf("  %zu finished earlier (kept), %zu to resume from their checkpoints, %zu new; %d at a time\n",
                 jobs.size() - to_run.size(), resumed, to_run.size() - resumed, spec.jobs);
   std::fflush(stdout);
+  // Run order: interrupted runs first (their work is half done), then seed by seed across all cells, so
+  // a grid stopped part-way has covered every (modes, method) cell before it repeats one with a new seed.
+  std::stable_sort(to_run.begin(), to_run.end(), [&](size_t a, size_t b) {
+    return std::make_pair(!resuming[a], cells[a].seed) < std::make_pair(!resuming[b], cells[b].seed);
+  });
   std::vector<ChildJob> pending;
   for (size_t i : to_run) {
     std::filesystem::create_directories(cells[i].folder);

@@ -32,7 +32,9 @@ int mog_grid_command(const std::vector<std::string>& args) {
   ArgParser p("gantry mog grid",
               "Runs mog trainings for every (modes, method, seed), as child `gantry mog train` processes,\n"
               "prints a Table-1-style summary (mean +- std over seeds) and writes <out>/summary.json.\n"
-              "Methods: baseline, topk, bottomk, coreset (prior + data core-sets), both (topk + coreset).");
+              "Methods: baseline, topk, bottomk, coreset (prior + data core-sets), both (topk + coreset).\n"
+              "Re-run on the same --out, it keeps finished runs and resumes interrupted ones (first); the rest\n"
+              "go seed by seed, so a grid stopped part-way has covered every cell before repeating one.");
   p.option("modes", "LIST", "comma-separated mode counts", "25,64,100")
       .option("methods", "LIST", "comma-separated methods", "baseline,topk,coreset,both")
       .option("seeds", "N", "seeds per cell (0..N-1)", "3")
