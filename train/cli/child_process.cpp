@@ -4,9 +4,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <map>
+#include <thread>
 
 #include "engine/core/error.h"
 
@@ -35,8 +38,13 @@ pid_t spawn(const ChildJob& job) {
 
 }  // namespace
 
-void run_child_jobs(std::vector<ChildJob>& jobs, int max_parallel, const std::function<void(size_t)>& on_done) {
+void run_child_jobs(std::vector<ChildJob>& jobs, int max_parallel, const std::function<void(size_t)>& on_done,
+                    const std::function<void(const std::vector<size_t>&)>& on_tick, double tick_seconds) {
   GANTRY_CHECK(max_parallel >= 1, "--jobs: must be >= 1, got ", max_parallel);
+  using Clock = std::chrono::steady_clock;
+  const bool ticking = on_tick && tick_seconds > 0;
+  const auto period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(tick_seconds));
+  Clock::time_point next_tick = Clock::now() + period;
   std::map<pid_t, size_t> running;
   size_t next = 0;
   while (next < jobs.size() || !running.empty()) {
@@ -45,7 +53,19 @@ void run_child_jobs(std::vector<ChildJob>& jobs, int max_parallel, const std::fu
       ++next;
     }
     int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, 0);
+    // With ticks, poll (a tenth of a second costs nothing next to a training run); without, block.
+    const pid_t pid = ::waitpid(-1, &status, ticking ? WNOHANG : 0);
+    if (pid == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (Clock::now() >= next_tick) {
+        std::vector<size_t> indices;
+        for (const auto& [child, index] : running) indices.push_back(index);
+        std::sort(indices.begin(), indices.end());
+        on_tick(indices);
+        next_tick = Clock::now() + period;
+      }
+      continue;
+    }
     if (pid < 0) {
       if (errno == EINTR) continue;
       GANTRY_FAIL("waitpid failed: ", std::strerror(errno));

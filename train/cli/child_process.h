@@ -14,8 +14,9 @@ struct ChildJob {
 };
 
 // Runs every job, at most `jobs` concurrently; calls on_done(index) as each finishes (in finishing
-// order). Returns when all have finished.
-void run_child_jobs(std::vector<ChildJob>& jobs, int max_parallel,
-                    const std::function<void(size_t)>& on_done = {});
+// order) and, when tick_seconds > 0, on_tick(indices of the running jobs) every tick_seconds while
+// jobs run. Returns when all have finished.
+void run_child_jobs(std::vector<ChildJob>& jobs, int max_parallel, const std::function<void(size_t)>& on_done = {},
+                    const std::function<void(const std::vector<size_t>&)>& on_tick = {}, double tick_seconds = 0);
 
 }  // namespace gantry::cli

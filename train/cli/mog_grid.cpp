@@ -9,6 +9,7 @@
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
 #include "train/cli/child_process.h"
+#include "train/run_progress.h"
 #include "train/cli/mog_commands.h"
 #include "train/mog/mog_experiment.h"
 #include "train/data/mixture_of_gaussians.h"
@@ -182,14 +183,25 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
     pending.push_back(jobs[i]);
   }
   size_t done = 0;
-  run_child_jobs(pending, spec.jobs, [&](size_t p) {
+  train::GridProgress progress(spec.steps, pending.size());
+  const auto on_done = [&](size_t p) {
     const size_t i = to_run[p];
     jobs[i].exit_status = pending[p].exit_status;
     ++done;
     std::printf("  [%zu/%zu] %s %s\n", done, pending.size(), jobs[i].exit_status == 0 ? "done  " : "FAILED",
                 cells[i].folder.c_str());
     std::fflush(stdout);
-  });
+  };
+  const auto on_tick = [&](const std::vector<size_t>& running) {
+    std::vector<train::GridProgress::Running> now;
+    for (size_t p : running) {
+      const std::string& folder = cells[to_run[p]].folder;
+      now.push_back({std::filesystem::path(folder).filename().string(), folder + "/" + mog::kLogFile});
+    }
+    std::printf("%s\n", progress.line(now, done).c_str());
+    std::fflush(stdout);
+  };
+  run_child_jobs(pending, spec.jobs, on_done, on_tick, spec.progress_every_seconds);
 
   // Aggregate per (modes, method), in the order given.
   nlohmann::json rows = nlohmann::json::array();

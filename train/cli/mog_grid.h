@@ -18,6 +18,7 @@ struct MogGridSpec {
   int64_t decay_every = 0;  // 0: scaled with steps like the paper's 2000 per 100k steps
   std::string out;
   std::vector<std::string> extra_args;  // passed to every run
+  double progress_every_seconds = 60;  // a progress line while runs train (0: none)
   bool summary_only = false;  // summarise the finished runs; train nothing (unfinished runs are "pending")
 };
 

@@ -1,6 +1,7 @@
 // gantry mog grid and gantry mog compare: grids of mog trainings with a summary table.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 
 #include "engine/core/error.h"
@@ -26,6 +27,12 @@ std::vector<std::string> forwarded(const ArgParser& p, const std::vector<std::st
   return out;
 }
 
+double progress_seconds(const ArgParser& p) {
+  const double s = p.real("progress-every");
+  GANTRY_CHECK(std::isfinite(s) && s >= 0, "--progress-every: must be >= 0 seconds, got ", p.str("progress-every"));
+  return s;
+}
+
 }  // namespace
 
 int mog_grid_command(const std::vector<std::string>& args) {
@@ -46,6 +53,7 @@ int mog_grid_command(const std::vector<std::string>& args) {
       .option("eval-samples", "N", "samples per evaluation")
       .option("device", "D", "device of every run: cpu, cuda or cuda:N")
       .option("out", "DIR", "grid folder (one run folder per cell inside)")
+      .option("progress-every", "SECONDS", "a progress line (steps, rates, time left) this often; 0: none", "60")
       .flag("summary-only", "summarise the runs that already finished (summary.json, summary.md); train nothing");
   if (!p.parse(args)) return 0;
   MogGridSpec spec;
@@ -64,6 +72,7 @@ int mog_grid_command(const std::vector<std::string>& args) {
   spec.out = p.str("out");
   spec.extra_args = forwarded(p, {"batch", "lr", "eval-samples", "device"});
   spec.summary_only = p.flag_set("summary-only");
+  spec.progress_every_seconds = progress_seconds(p);
   const auto summary = run_mog_grid(spec);
   return summary.at("failed_runs").empty() ? 0 : 1;
 }
@@ -78,7 +87,8 @@ int mog_compare_command(const std::vector<std::string>& args) {
       .option("batch", "B", "batch size", "256")
       .option("seeds", "N", "seeds per method", "1")
       .option("jobs", "N", "runs in parallel", "2")
-      .option("out", "DIR", "output folder", "mog-compare");
+      .option("out", "DIR", "output folder", "mog-compare")
+      .option("progress-every", "SECONDS", "a progress line (steps, rates, time left) this often; 0: none", "20");
   if (!p.parse(args)) return 0;
   MogGridSpec spec;
   spec.modes = {25};
@@ -88,6 +98,7 @@ int mog_compare_command(const std::vector<std::string>& args) {
   spec.steps = p.int64("steps");
   spec.out = p.str("out");
   spec.extra_args = {"--lr", p.str("lr"), "--batch", p.str("batch")};
+  spec.progress_every_seconds = progress_seconds(p);
   const auto summary = run_mog_grid(spec);
   std::printf("\npictures (10,000 samples over the mode centres):\n");
   for (const auto& method : spec.methods)
