@@ -77,6 +77,23 @@ MeanStd mean_std(const std::vector<double>& v) {
   return r;
 }
 
+// "mean +- std" over n seeds; a single run has no spread to show, and no runs show "-".
+std::string mean_pm_std(double mean, double std, size_t n, int decimals) {
+  char text[64];
+  if (n == 0) return "-";
+  if (n == 1) std::snprintf(text, sizeof text, "%.*f", decimals, mean);
+  else std::snprintf(text, sizeof text, "%.*f +- %.*f", decimals, mean, decimals, std);
+  return text;
+}
+
+// The sample std over seeds is undefined for one run: null in the JSON.
+nlohmann::json stats_json(const MeanStd& s, const std::vector<double>& values) {
+  return {{"mean", s.mean}, {"std", values.size() > 1 ? nlohmann::json(s.std) : nlohmann::json(nullptr)},
+          {"values", values}};
+}
+
+double std_or_zero(const nlohmann::json& stats) { return stats.at("std").is_null() ? 0.0 : stats.at("std").get<double>(); }
+
 // The summary as a Markdown table (mean +- std over seeds, and the per-seed values).
 void write_summary_markdown(const std::string& path, const nlohmann::json& summary) {
   std::string text = "| modes | method | % high quality | % modes recovered | within-mode std | runs | per run (HQ / modes) |\n"
@@ -99,15 +116,17 @@ void write_summary_markdown(const std::string& path, const nlohmann::json& summa
       continue;
     }
     const auto& spread = row.at("within_mode_std");
-    std::snprintf(line, sizeof line, "| %lld | %s | %.1f +- %.1f | %.1f +- %.1f | %.4f +- %.4f | %zu | %s |\n",
+    const size_t n = row.at("runs").get<size_t>();
+    const auto cell = [n](const nlohmann::json& stats, int decimals) {
+      return mean_pm_std(stats.at("mean").get<double>(), std_or_zero(stats), n, decimals);
+    };
+    std::snprintf(line, sizeof line, "| %lld | %s | %s | %s | %s | %zu | %s |\n",
                   static_cast<long long>(row.at("modes").get<int64_t>()), row.at("method").get<std::string>().c_str(),
-                  hq.at("mean").get<double>(), hq.at("std").get<double>(), rec.at("mean").get<double>(),
-                  rec.at("std").get<double>(), spread.at("mean").get<double>(), spread.at("std").get<double>(),
-                  row.at("runs").get<size_t>(), per_seed.c_str());
+                  cell(hq, 1).c_str(), cell(rec, 1).c_str(), cell(spread, 4).c_str(), n, per_seed.c_str());
     text += line;
   }
   std::snprintf(line, sizeof line,
-                "\n%lld steps per run, top-k decay every %lld steps; std over seeds (N-1). %zu run(s) not finished "
+                "\n%lld steps per run, top-k decay every %lld steps; std over seeds (N-1; none for a single run). %zu run(s) not finished "
                 "yet, %zu failed.\n",
                 static_cast<long long>(summary.at("steps").get<int64_t>()),
                 static_cast<long long>(summary.at("decay_every").get<int64_t>()), summary.at("pending_runs").size(),
@@ -228,21 +247,19 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
         spread.push_back(metrics.at("final").at("within_mode_std").get<double>());
       }
       const MeanStd h = mean_std(hq), r = mean_std(rec), w = mean_std(spread);
-      char hq_text[32], rec_text[32];
-      std::snprintf(hq_text, sizeof hq_text, hq.empty() ? "-" : "%.1f +- %.1f", h.mean, h.std);
-      std::snprintf(rec_text, sizeof rec_text, rec.empty() ? "-" : "%.1f +- %.1f", r.mean, r.std);
-      std::printf("%-6lld %-10s %-18s %-18s %zu\n", static_cast<long long>(m), method.c_str(), hq_text, rec_text,
+      std::printf("%-6lld %-10s %-18s %-18s %zu\n", static_cast<long long>(m), method.c_str(),
+                  mean_pm_std(h.mean, h.std, hq.size(), 1).c_str(), mean_pm_std(r.mean, r.std, rec.size(), 1).c_str(),
                   hq.size());
       rows.push_back({{"modes", m},
                       {"method", method},
                       {"runs", hq.size()},
-                      {"high_quality_percent", {{"mean", h.mean}, {"std", h.std}, {"values", hq}}},
-                      {"modes_recovered_percent", {{"mean", r.mean}, {"std", r.std}, {"values", rec}}},
-                      {"within_mode_std", {{"mean", w.mean}, {"std", w.std}, {"values", spread}}}});
+                      {"high_quality_percent", stats_json(h, hq)},
+                      {"modes_recovered_percent", stats_json(r, rec)},
+                      {"within_mode_std", stats_json(w, spread)}});
     }
   const nlohmann::json summary{{"steps", spec.steps},   {"decay_every", decay_every}, {"seeds", spec.seeds},
                                {"rows", rows},          {"failed_runs", failed}, {"pending_runs", not_run},
-                               {"std_note", "sample standard deviation over seeds (N-1)"}};
+                               {"std_note", "sample standard deviation over seeds (N-1); null for a single run"}};
   root.write_json("summary.json", summary);
   write_summary_markdown(root.file("summary.md"), summary);
   std::printf("\nsummary: %s (and summary.md)\n", root.file("summary.json").c_str());
