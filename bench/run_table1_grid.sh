@@ -1,6 +1,6 @@
 #!/bin/bash
 # The mixture-of-Gaussians Table-1 reproduction: 3 mode counts x baseline/top-k/core-set/both x 3 seeds,
-# 100k steps each (about 35 minutes per run on one core; ~20 CPU-hours in all). Resumable: run it again
+# 100k steps each (about 21-26 minutes per run on one core; ~15 CPU-hours in all). Resumable: run it again
 # and finished runs are kept, interrupted ones continue from their checkpoints. At low CPU priority, so
 # it can share a machine. Writes bench/results/mog-table1/summary.{json,md} when all runs are done;
 # `SUMMARY_ONLY=1` summarises the runs finished so far without training.
