@@ -53,7 +53,7 @@ std::string GridProgress::line(const std::vector<Running>& running, size_t finis
       continue;
     }
     steps_left += static_cast<double>(std::max<int64_t>(0, steps_per_run_ - step));
-    auto [it, fresh] = first_seen_.try_emplace(r.name, FirstSeen{step, now});
+    const auto it = first_seen_.try_emplace(r.name, FirstSeen{step, now}).first;
     if (step < it->second.step) it->second = FirstSeen{step, now};  // a resumed run rewinds to its checkpoint
     const FirstSeen seen = it->second;
     const double dt = std::chrono::duration<double>(now - seen.when).count();

@@ -92,8 +92,6 @@ nlohmann::json stats_json(const MeanStd& s, const std::vector<double>& values) {
           {"values", values}};
 }
 
-double std_or_zero(const nlohmann::json& stats) { return stats.at("std").is_null() ? 0.0 : stats.at("std").get<double>(); }
-
 // The summary as a Markdown table (mean +- std over seeds, and the per-seed values).
 void write_summary_markdown(const std::string& path, const nlohmann::json& summary) {
   std::string text = "| modes | method | % high quality | % modes recovered | within-mode std | runs | per run (HQ / modes) |\n"
@@ -118,7 +116,7 @@ void write_summary_markdown(const std::string& path, const nlohmann::json& summa
     const auto& spread = row.at("within_mode_std");
     const size_t n = row.at("runs").get<size_t>();
     const auto cell = [n](const nlohmann::json& stats, int decimals) {
-      return mean_pm_std(stats.at("mean").get<double>(), std_or_zero(stats), n, decimals);
+      return mean_pm_std(stats.at("mean").get<double>(), n > 1 ? stats.at("std").get<double>() : 0.0, n, decimals);
     };
     std::snprintf(line, sizeof line, "| %lld | %s | %s | %s | %s | %zu | %s |\n",
                   static_cast<long long>(row.at("modes").get<int64_t>()), row.at("method").get<std::string>().c_str(),
