@@ -571,64 +571,38 @@ void check_params(const char* op, const Conv2dParams& p) {
     GANTRY_CHECK(v >= 0 && v <= INT_MAX / 4, op, ": stride/padding/dilation ", v, " too large for the CUDA kernel");
 }
 
+int64_t image_size(const Tensor& t) { return t.size(1) * t.size(2) * t.size(3); }
+
+// The forward and the input gradient are one gather convolution from src (R channels) into dst (J channels).
+// The input gradient reads the weight transposed and runs one phase per stride offset, each covering the
+// ceil(h / stride) x ceil(w / stride) dst pixels whose taps land on the same weight positions.
 template <typename T>
-void forward_typed(Tensor& out, const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p) {
-  const char* op = "conv2d";
-  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3);
-  const int64_t o = w.size(0), kh = w.size(2), kw = w.size(3), oh = out.size(2), ow = out.size(3);
-  if (out.numel() == 0) return;
+void gather_conv_typed(const char* op, Tensor& dst, const Tensor& src, const Tensor& w, const Tensor& bias,
+                       const Conv2dParams& p, bool transposed) {
+  if (dst.numel() == 0) return;
   check_32bit(op, w, "weight");
   check_params(op, p);
-  const int device = x.device().index;
+  const int device = dst.device().index;
   const cudaStream_t stream = current_stream(device);
   Workspace wt(sizeof(T) * w.numel(), device);
-  arrange_weight<T>(wt.as<T>(), w, false, stream);
-  GatherConvArgs<T> a = gather_args<T>(p, kw, kh * kw);
-  a.src = static_cast<const T*>(x.raw_data());
+  arrange_weight<T>(wt.as<T>(), w, transposed, stream);
+  GatherConvArgs<T> a = gather_args<T>(p, w.size(3), w.size(2) * w.size(3));
+  a.src = static_cast<const T*>(src.raw_data());
   a.wt = wt.as<T>();
   a.bias = bias.defined() ? static_cast<const T*>(bias.raw_data()) : nullptr;
-  a.out = static_cast<T*>(out.raw_data());
-  a.R = to_int(c);
-  a.J = to_int(o);
-  a.SH = to_int(h);
-  a.SW = to_int(wd);
-  a.OH = to_int(oh);
-  a.OW = to_int(ow);
-  a.GY = a.OH;
-  a.GX = a.OW;
-  a.phases_w = 1;
-  a.transposed = false;
-  run_gather(a, n, c * h * wd, o * oh * ow, 1, device, op, stream);
-}
-
-template <typename T>
-void input_grad_typed(Tensor& grad_x, const Tensor& grad_out, const Tensor& w, const Conv2dParams& p) {
-  const char* op = "conv2d_input_grad";
-  const int64_t n = grad_x.size(0), c = grad_x.size(1), h = grad_x.size(2), wd = grad_x.size(3);
-  const int64_t o = w.size(0), kh = w.size(2), kw = w.size(3), oh = grad_out.size(2), ow = grad_out.size(3);
-  if (grad_x.numel() == 0) return;
-  check_32bit(op, w, "weight");
-  check_params(op, p);
-  const int device = grad_x.device().index;
-  const cudaStream_t stream = current_stream(device);
-  Workspace wt(sizeof(T) * w.numel(), device);
-  arrange_weight<T>(wt.as<T>(), w, true, stream);
-  GatherConvArgs<T> a = gather_args<T>(p, kw, kh * kw);
-  a.src = static_cast<const T*>(grad_out.raw_data());
-  a.wt = wt.as<T>();
-  a.bias = nullptr;
-  a.out = static_cast<T*>(grad_x.raw_data());
-  a.R = to_int(o);
-  a.J = to_int(c);
-  a.SH = to_int(oh);
-  a.SW = to_int(ow);
-  a.OH = to_int(h);
-  a.OW = to_int(wd);
-  a.GY = to_int(ceil_div(h, p.stride_h));
-  a.GX = to_int(ceil_div(wd, p.stride_w));
-  a.phases_w = to_int(p.stride_w);
-  a.transposed = true;
-  run_gather(a, n, o * oh * ow, c * h * wd, to_int(p.stride_h * p.stride_w), device, op, stream);
+  a.out = static_cast<T*>(dst.raw_data());
+  a.R = to_int(src.size(1));
+  a.J = to_int(dst.size(1));
+  a.SH = to_int(src.size(2));
+  a.SW = to_int(src.size(3));
+  a.OH = to_int(dst.size(2));
+  a.OW = to_int(dst.size(3));
+  a.GY = transposed ? to_int(ceil_div(dst.size(2), p.stride_h)) : a.OH;
+  a.GX = transposed ? to_int(ceil_div(dst.size(3), p.stride_w)) : a.OW;
+  a.phases_w = transposed ? to_int(p.stride_w) : 1;
+  a.transposed = transposed;
+  const int phases = transposed ? to_int(p.stride_h * p.stride_w) : 1;
+  run_gather(a, dst.size(0), image_size(src), image_size(dst), phases, device, op, stream);
 }
 
 template <typename T>
@@ -718,14 +692,16 @@ void check_conv_tensors(const char* op, std::initializer_list<const Tensor*> ten
 void cuda_conv2d_forward(Tensor& out, const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p) {
   check_conv_tensors("conv2d", {&out, &x, &w, &bias});
   DeviceGuard guard(x.device());
-  dispatch_floating(x.dtype(), "conv2d", [&](auto tag) { forward_typed<typename decltype(tag)::type>(out, x, w, bias, p); });
+  dispatch_floating(x.dtype(), "conv2d", [&](auto tag) {
+    gather_conv_typed<typename decltype(tag)::type>("conv2d", out, x, w, bias, p, false);
+  });
 }
 
 void cuda_conv2d_input_grad(Tensor& grad_x, const Tensor& grad_out, const Tensor& w, const Conv2dParams& p) {
   check_conv_tensors("conv2d_input_grad", {&grad_x, &grad_out, &w});
   DeviceGuard guard(grad_x.device());
   dispatch_floating(grad_out.dtype(), "conv2d_input_grad", [&](auto tag) {
-    input_grad_typed<typename decltype(tag)::type>(grad_x, grad_out, w, p);
+    gather_conv_typed<typename decltype(tag)::type>("conv2d_input_grad", grad_x, grad_out, w, Tensor(), p, true);
   });
 }
 

@@ -200,49 +200,53 @@ void with_index(int64_t largest, F&& fn) {
   else fn(int64_t{});
 }
 
+// What the three launches share once their tensors are checked: the window check, the device and stream,
+// the uploaded tables, then launch(grid, stream, windows, T tag, I tag) for the dtype and the index width.
+// `plane` is the input-side tensor whose h x w the windows cover; `threads` is one per element it writes.
+template <typename F>
+void launch_pool(const char* op, const Tensor& plane, const Tensor& other, int64_t threads, const PoolWindows& pw,
+                 bool backward, F&& launch) {
+  check_windows(op, pw, plane.size(2), plane.size(3));
+  if (threads == 0) return;
+  DeviceGuard guard(plane.device());
+  const int device = plane.device().index;
+  const cudaStream_t stream = current_stream(device);
+  std::unique_ptr<Workspace> ws;
+  const UploadedWindows u = upload_windows(pw, plane.size(2), plane.size(3), backward, device, stream, ws);
+  dispatch_floating(plane.dtype(), op, [&](auto tag) {
+    with_index(std::max(plane.numel(), other.numel()), [&](auto itag) {
+      launch(grid_for(threads, kPoolThreads), stream, u, tag, itag);
+      GANTRY_CUDA_LAUNCH_CHECK();
+    });
+  });
+}
+
+int plane_h(const Tensor& t) { return static_cast<int>(t.size(2)); }
+int plane_w(const Tensor& t) { return static_cast<int>(t.size(3)); }
+
 void cuda_avg_pool2d(Tensor& out, const Tensor& x, const PoolWindows& pw) {
   const char* op = "avg_pool2d";
   check_pool_tensors(op, out, x);
-  check_windows(op, pw, x.size(2), x.size(3));
-  if (out.numel() == 0) return;
-  DeviceGuard guard(x.device());
-  const int device = x.device().index;
-  const cudaStream_t stream = current_stream(device);
-  std::unique_ptr<Workspace> ws;
-  const UploadedWindows u = upload_windows(pw, x.size(2), x.size(3), false, device, stream, ws);
-  dispatch_floating(x.dtype(), op, [&](auto tag) {
+  launch_pool(op, x, out, out.numel(), pw, false, [&](auto grid, cudaStream_t stream, const UploadedWindows& u,
+                                                      auto tag, auto itag) {
     using T = typename decltype(tag)::type;
-    with_index(std::max(x.numel(), out.numel()), [&](auto itag) {
-      using I = decltype(itag);
-      avg_pool_kernel<T, I><<<grid_for(out.numel(), kPoolThreads), kPoolThreads, 0, stream>>>(
-          static_cast<T*>(out.raw_data()), static_cast<const T*>(x.raw_data()), u.win, static_cast<I>(out.numel()),
-          static_cast<int>(x.size(2)), static_cast<int>(x.size(3)), static_cast<int>(out.size(2)),
-          static_cast<int>(out.size(3)));
-      GANTRY_CUDA_LAUNCH_CHECK();
-    });
+    using I = decltype(itag);
+    avg_pool_kernel<T, I><<<grid, kPoolThreads, 0, stream>>>(
+        static_cast<T*>(out.raw_data()), static_cast<const T*>(x.raw_data()), u.win, static_cast<I>(out.numel()),
+        plane_h(x), plane_w(x), plane_h(out), plane_w(out));
   });
 }
 
 void cuda_avg_pool2d_backward(Tensor& grad_x, const Tensor& grad_out, const PoolWindows& pw) {
   const char* op = "avg_pool2d_backward";
   check_pool_tensors(op, grad_x, grad_out);
-  check_windows(op, pw, grad_x.size(2), grad_x.size(3));
-  if (grad_x.numel() == 0) return;
-  DeviceGuard guard(grad_x.device());
-  const int device = grad_x.device().index;
-  const cudaStream_t stream = current_stream(device);
-  std::unique_ptr<Workspace> ws;
-  const UploadedWindows u = upload_windows(pw, grad_x.size(2), grad_x.size(3), true, device, stream, ws);
-  dispatch_floating(grad_out.dtype(), op, [&](auto tag) {
+  launch_pool(op, grad_x, grad_out, grad_x.numel(), pw, true, [&](auto grid, cudaStream_t stream,
+                                                                  const UploadedWindows& u, auto tag, auto itag) {
     using T = typename decltype(tag)::type;
-    with_index(std::max(grad_x.numel(), grad_out.numel()), [&](auto itag) {
-      using I = decltype(itag);
-      avg_pool_backward_kernel<T, I><<<grid_for(grad_x.numel(), kPoolThreads), kPoolThreads, 0, stream>>>(
-          static_cast<T*>(grad_x.raw_data()), static_cast<const T*>(grad_out.raw_data()), u.win, u.cover,
-          static_cast<I>(grad_x.numel()), static_cast<int>(grad_x.size(2)), static_cast<int>(grad_x.size(3)),
-          static_cast<int>(grad_out.size(2)), static_cast<int>(grad_out.size(3)));
-      GANTRY_CUDA_LAUNCH_CHECK();
-    });
+    using I = decltype(itag);
+    avg_pool_backward_kernel<T, I><<<grid, kPoolThreads, 0, stream>>>(
+        static_cast<T*>(grad_x.raw_data()), static_cast<const T*>(grad_out.raw_data()), u.win, u.cover,
+        static_cast<I>(grad_x.numel()), plane_h(grad_x), plane_w(grad_x), plane_h(grad_out), plane_w(grad_out));
   });
 }
 
@@ -252,23 +256,14 @@ void cuda_max_pool2d(Tensor& out, Tensor& indices, const Tensor& x, const PoolWi
   GANTRY_CHECK(indices.device() == out.device() && indices.dtype() == DType::i64 && indices.is_contiguous() &&
                    indices.shape() == out.shape(),
                op, ": indices must be a contiguous int64 tensor of shape ", shape_str(out.shape()));
-  check_windows(op, pw, x.size(2), x.size(3));
-  if (out.numel() == 0) return;
-  DeviceGuard guard(x.device());
-  const int device = x.device().index;
-  const cudaStream_t stream = current_stream(device);
-  std::unique_ptr<Workspace> ws;
-  const UploadedWindows u = upload_windows(pw, x.size(2), x.size(3), false, device, stream, ws);
-  dispatch_floating(x.dtype(), op, [&](auto tag) {
+  launch_pool(op, x, out, out.numel(), pw, false, [&](auto grid, cudaStream_t stream, const UploadedWindows& u,
+                                                      auto tag, auto itag) {
     using T = typename decltype(tag)::type;
-    with_index(std::max(x.numel(), out.numel()), [&](auto itag) {
-      using I = decltype(itag);
-      max_pool_kernel<T, I><<<grid_for(out.numel(), kPoolThreads), kPoolThreads, 0, stream>>>(
-          static_cast<T*>(out.raw_data()), static_cast<int64_t*>(indices.raw_data()),
-          static_cast<const T*>(x.raw_data()), u.win, static_cast<I>(out.numel()), static_cast<int>(x.size(2)),
-          static_cast<int>(x.size(3)), static_cast<int>(out.size(2)), static_cast<int>(out.size(3)));
-      GANTRY_CUDA_LAUNCH_CHECK();
-    });
+    using I = decltype(itag);
+    max_pool_kernel<T, I><<<grid, kPoolThreads, 0, stream>>>(
+        static_cast<T*>(out.raw_data()), static_cast<int64_t*>(indices.raw_data()),
+        static_cast<const T*>(x.raw_data()), u.win, static_cast<I>(out.numel()), plane_h(x), plane_w(x),
+        plane_h(out), plane_w(out));
   });
 }
 
