@@ -81,6 +81,11 @@ TEST(MogTraining, RecoversHalfTheModesIn3000Steps) {
   for (const char* f : {mog::kConfigFile, mog::kMetricsFile, mog::kLogFile, mog::kSamplesFile, mog::kCheckpointFile})
     EXPECT_TRUE(fs::exists(fs::path(c.out) / f)) << f;
   EXPECT_EQ(count_lines((fs::path(c.out) / mog::kLogFile).string()), 30u);
+  // 3000 steps take seconds of CPU; the rates in metrics.json are the run's own timings.
+  const auto metrics = nlohmann::json::parse(std::ifstream((fs::path(c.out) / mog::kMetricsFile).string()));
+  EXPECT_GT(r.cpu_seconds, 0.1);
+  EXPECT_DOUBLE_EQ(metrics.at("train_cpu_seconds").get<double>(), r.cpu_seconds);
+  EXPECT_DOUBLE_EQ(metrics.at("steps_per_second").get<double>(), 3000 / r.seconds);
 }
 
 TEST(MogTraining, SameSeedGivesIdenticalRuns) {

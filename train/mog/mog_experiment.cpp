@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <chrono>
+#include <ctime>
 #include <memory>
 
 #include "engine/autograd/grad_mode.h"
@@ -116,6 +117,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   const int64_t last_step =
       options.stop_after >= 0 ? std::min(c.steps, first_step + options.stop_after) : c.steps;
   const auto start = std::chrono::steady_clock::now();
+  const std::clock_t cpu_start = std::clock();
 
   trainer.run(last_step, &log, [&](const train::GanStepStats& s) {
     if (options.on_step) options.on_step(s);
@@ -131,12 +133,15 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
     if (progress) progress->update(snapshot);
   });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Wall time counts any time the process was stopped or waited for a core; CPU time (all threads) does not.
+  const double cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   if (progress) progress->finish(snapshot);
   train::save_checkpoint(checkpoint_path, state, trainer.steps_done());
 
   MogRunResult result;
   result.steps_done = trainer.steps_done();
   result.seconds = seconds;
+  result.cpu_seconds = cpu_seconds;
   result.steps_per_second = seconds > 0 ? static_cast<double>(trainer.steps_done() - first_step) / seconds : 0;
   const auto final_eval = evaluate(*generator, mixture, c, arch.latent_dim, device);
   result.metrics = final_eval.metrics;
@@ -148,6 +153,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
                          {"final", final_eval.metrics.to_json()},
                          {"steps_per_second", result.steps_per_second},
                          {"train_seconds", seconds},
+                         {"train_cpu_seconds", cpu_seconds},
                          {"history", eval_history}};
   folder.write_json(kMetricsFile, metrics);
   if (options.write_samples_png)

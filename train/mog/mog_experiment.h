@@ -28,8 +28,9 @@ struct MogRunOptions {
 struct MogRunResult {
   eval::MogMetrics metrics;  // of the final evaluation
   int64_t steps_done = 0;
-  double steps_per_second = 0;
-  double seconds = 0;
+  double steps_per_second = 0;  // steps of this invocation over its wall time
+  double seconds = 0;           // wall time of this invocation's training loop
+  double cpu_seconds = 0;       // the process's CPU time (all threads) over the same loop
 };
 
 // The run folder's file names.
