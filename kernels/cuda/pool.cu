@@ -227,27 +227,28 @@ int plane_w(const Tensor& t) { return static_cast<int>(t.size(3)); }
 void cuda_avg_pool2d(Tensor& out, const Tensor& x, const PoolWindows& pw) {
   const char* op = "avg_pool2d";
   check_pool_tensors(op, out, x);
-  launch_pool(op, x, out, out.numel(), pw, false, [&](auto grid, cudaStream_t stream, const UploadedWindows& u,
-                                                      auto tag, auto itag) {
-    using T = typename decltype(tag)::type;
-    using I = decltype(itag);
-    avg_pool_kernel<T, I><<<grid, kPoolThreads, 0, stream>>>(
-        static_cast<T*>(out.raw_data()), static_cast<const T*>(x.raw_data()), u.win, static_cast<I>(out.numel()),
-        plane_h(x), plane_w(x), plane_h(out), plane_w(out));
-  });
+  launch_pool(op, x, out, out.numel(), pw, false,
+              [&](auto grid, cudaStream_t stream, const UploadedWindows& u, auto tag, auto itag) {
+                using T = typename decltype(tag)::type;
+                using I = decltype(itag);
+                avg_pool_kernel<T, I><<<grid, kPoolThreads, 0, stream>>>(
+                    static_cast<T*>(out.raw_data()), static_cast<const T*>(x.raw_data()), u.win,
+                    static_cast<I>(out.numel()), plane_h(x), plane_w(x), plane_h(out), plane_w(out));
+              });
 }
 
 void cuda_avg_pool2d_backward(Tensor& grad_x, const Tensor& grad_out, const PoolWindows& pw) {
   const char* op = "avg_pool2d_backward";
   check_pool_tensors(op, grad_x, grad_out);
-  launch_pool(op, grad_x, grad_out, grad_x.numel(), pw, true, [&](auto grid, cudaStream_t stream,
-                                                                  const UploadedWindows& u, auto tag, auto itag) {
-    using T = typename decltype(tag)::type;
-    using I = decltype(itag);
-    avg_pool_backward_kernel<T, I><<<grid, kPoolThreads, 0, stream>>>(
-        static_cast<T*>(grad_x.raw_data()), static_cast<const T*>(grad_out.raw_data()), u.win, u.cover,
-        static_cast<I>(grad_x.numel()), plane_h(grad_x), plane_w(grad_x), plane_h(grad_out), plane_w(grad_out));
-  });
+  launch_pool(op, grad_x, grad_out, grad_x.numel(), pw, true,
+              [&](auto grid, cudaStream_t stream, const UploadedWindows& u, auto tag, auto itag) {
+                using T = typename decltype(tag)::type;
+                using I = decltype(itag);
+                avg_pool_backward_kernel<T, I><<<grid, kPoolThreads, 0, stream>>>(
+                    static_cast<T*>(grad_x.raw_data()), static_cast<const T*>(grad_out.raw_data()), u.win, u.cover,
+                    static_cast<I>(grad_x.numel()), plane_h(grad_x), plane_w(grad_x), plane_h(grad_out),
+                    plane_w(grad_out));
+              });
 }
 
 void cuda_max_pool2d(Tensor& out, Tensor& indices, const Tensor& x, const PoolWindows& pw) {
@@ -256,15 +257,15 @@ void cuda_max_pool2d(Tensor& out, Tensor& indices, const Tensor& x, const PoolWi
   GANTRY_CHECK(indices.device() == out.device() && indices.dtype() == DType::i64 && indices.is_contiguous() &&
                    indices.shape() == out.shape(),
                op, ": indices must be a contiguous int64 tensor of shape ", shape_str(out.shape()));
-  launch_pool(op, x, out, out.numel(), pw, false, [&](auto grid, cudaStream_t stream, const UploadedWindows& u,
-                                                      auto tag, auto itag) {
-    using T = typename decltype(tag)::type;
-    using I = decltype(itag);
-    max_pool_kernel<T, I><<<grid, kPoolThreads, 0, stream>>>(
-        static_cast<T*>(out.raw_data()), static_cast<int64_t*>(indices.raw_data()),
-        static_cast<const T*>(x.raw_data()), u.win, static_cast<I>(out.numel()), plane_h(x), plane_w(x),
-        plane_h(out), plane_w(out));
-  });
+  launch_pool(op, x, out, out.numel(), pw, false,
+              [&](auto grid, cudaStream_t stream, const UploadedWindows& u, auto tag, auto itag) {
+                using T = typename decltype(tag)::type;
+                using I = decltype(itag);
+                max_pool_kernel<T, I><<<grid, kPoolThreads, 0, stream>>>(
+                    static_cast<T*>(out.raw_data()), static_cast<int64_t*>(indices.raw_data()),
+                    static_cast<const T*>(x.raw_data()), u.win, static_cast<I>(out.numel()), plane_h(x), plane_w(x),
+                    plane_h(out), plane_w(out));
+              });
 }
 
 }  // namespace

@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "engine/autograd/grad_mode.h"
-#include "engine/optim/adam.h"
 #include "engine/ops/ops.h"
+#include "engine/optim/adam.h"
 #include "eval/plot/mog_scatter_plot.h"
 #include "models/mog_mlp.h"
 #include "train/checkpoint.h"
