@@ -7,33 +7,74 @@
 #include "engine/core/error.h"
 #include "train/cli/mog_commands.h"
 
+#ifndef GANTRY_VERSION
+#define GANTRY_VERSION "unknown"
+#endif
+
 namespace {
 
-const char* kUsage =
-    "usage: gantry <command> [options]\n\n"
-    "commands:\n"
-    "  mog train     train a GAN on a 2-D mixture of Gaussians\n"
-    "  mog grid      run a grid of mog trainings (modes x methods x seeds) and summarise them\n"
-    "  mog compare   baseline vs top-k vs core-set on 25 modes in a few minutes\n"
-    "  mog directions  top-k vs bottom-k update directions relative to the nearest mode (top-k paper Figs. 2-3)\n\n"
-    "Each command takes --help.\n";
+struct Command {
+  const char* group;
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>&);
+};
+
+const Command kCommands[] = {
+    {"mog", "train", "train a GAN on a 2-D mixture of Gaussians", &gantry::cli::mog_train_command},
+    {"mog", "grid", "run a grid of mog trainings (modes x methods x seeds) and summarise them",
+     &gantry::cli::mog_grid_command},
+    {"mog", "compare", "baseline vs top-k vs core-set on 25 modes in a few minutes", &gantry::cli::mog_compare_command},
+    {"mog", "directions", "top-k vs bottom-k update directions relative to the nearest mode (top-k paper Figs. 2-3)",
+     &gantry::cli::mog_directions_command},
+};
+
+bool is_help(const std::string& arg) { return arg == "--help" || arg == "-h" || arg == "help"; }
+
+// The command list, all groups or one ("" for all).
+std::string usage(const std::string& group) {
+  std::string text = "usage: gantry ";
+  text.append(group.empty() ? "<group>" : group).append(" <command> [options]\n\ncommands:\n");
+  for (const Command& c : kCommands) {
+    if (!group.empty() && group != c.group) continue;
+    const std::string name = std::string(c.group).append(" ").append(c.name);
+    const size_t pad = name.size() < 14 ? 16 - name.size() : 2;  // summaries line up in one column
+    text.append("  ").append(name).append(pad, ' ');
+    text.append(c.summary).append("\n");
+  }
+  text.append("\nEach command takes --help.");
+  if (group.empty()) text.append(" gantry --version prints the version.");
+  return text.append("\n");
+}
+
+bool is_group(const std::string& name) {
+  for (const Command& c : kCommands)
+    if (name == c.group) return true;
+  return false;
+}
 
 int run(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::fputs(kUsage, args.empty() ? stderr : stdout);
+  if (args.empty() || is_help(args[0])) {
+    std::fputs(usage("").c_str(), args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }
-  if (args[0] == "mog") {
-    const std::vector<std::string> rest(args.begin() + std::min<size_t>(2, args.size()), args.end());
-    const std::string sub = args.size() > 1 ? args[1] : "";
-    if (sub == "train") return gantry::cli::mog_train_command(rest);
-    if (sub == "grid") return gantry::cli::mog_grid_command(rest);
-    if (sub == "compare") return gantry::cli::mog_compare_command(rest);
-    if (sub == "directions") return gantry::cli::mog_directions_command(rest);
-    std::fprintf(stderr, "gantry mog: unknown command '%s' (expected train, grid, compare or directions)\n", sub.c_str());
+  if (args[0] == "--version") {
+    std::printf("gantry %s\n", GANTRY_VERSION);
+    return 0;
+  }
+  const std::string& group = args[0];
+  if (!is_group(group)) {
+    std::fprintf(stderr, "gantry: unknown command '%s'\n\n%s", group.c_str(), usage("").c_str());
     return 2;
   }
-  std::fprintf(stderr, "gantry: unknown command '%s'\n\n%s", args[0].c_str(), kUsage);
+  if (args.size() < 2 || is_help(args[1])) {
+    std::fputs(usage(group).c_str(), args.size() < 2 ? stderr : stdout);
+    return args.size() < 2 ? 2 : 0;
+  }
+  const std::vector<std::string> rest(args.begin() + 2, args.end());
+  for (const Command& c : kCommands)
+    if (group == c.group && args[1] == c.name) return c.run(rest);
+  std::fprintf(stderr, "gantry %s: unknown command '%s'\n\n%s", group.c_str(), args[1].c_str(), usage(group).c_str());
   return 2;
 }
 
