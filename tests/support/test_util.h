@@ -43,6 +43,9 @@ Tensor random_away_from(const Shape& shape, uint64_t seed, const std::vector<dou
 
 std::string test_data_path(const std::string& name);
 
+// A new autograd leaf holding t's values (the inputs of gradient checks and backward tests).
+inline Tensor leaf(const Tensor& t) { return t.detach().set_requires_grad(true); }
+
 // The names of a state dict, named_parameters() or named_buffers(), in order.
 std::vector<std::string> names_of(const nn::NamedTensors& list);
 

@@ -22,8 +22,6 @@
 namespace gantry::testing {
 namespace {
 
-Tensor leaf(const Tensor& t) { return t.detach().set_requires_grad(true); }
-
 // softmax(scale q k^T) v by loops over host doubles, the maximum subtracted in long double.
 Tensor naive_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale) {
   const auto qv = to_vector<double>(q.to(DType::f64)), kv = to_vector<double>(k.to(DType::f64)),

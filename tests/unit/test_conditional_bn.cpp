@@ -16,8 +16,6 @@
 namespace gantry::testing {
 namespace {
 
-Tensor leaf(const Tensor& t) { return t.detach().set_requires_grad(true); }
-
 // bn(x)[n, c, ...] * scale[n][c] + shift[n][c] by loops, with batch (biased) statistics or the given ones.
 Tensor naive_conditional_bn(const Tensor& x, const std::vector<double>& scale, const std::vector<double>& shift,
                             const std::vector<double>* mean_in = nullptr, const std::vector<double>* var_in = nullptr,

@@ -94,8 +94,6 @@ const std::vector<ConvCase>& conv_cases() {
   return cases;
 }
 
-Tensor leaf(const Tensor& t) { return t.detach().set_requires_grad(true); }
-
 class ConvTest : public DeviceTest {
  protected:
   void SetUp() override {

@@ -13,8 +13,6 @@
 namespace gantry::testing {
 namespace {
 
-Tensor leaf(const Tensor& t) { return t.detach().set_requires_grad(true); }
-
 class IndexTest : public DeviceTest {
  protected:
   Tensor rand(const Shape& s, uint64_t seed, DType dt = DType::f64) {

@@ -35,8 +35,6 @@ Tensor naive_matmul(const Tensor& a, const Tensor& b) {
   return from_vector(out, out_shape);
 }
 
-Tensor leaf(const Tensor& t) { return t.detach().set_requires_grad(true); }
-
 class LinalgTest : public DeviceTest {
  protected:
   Tensor rand(const Shape& s, uint64_t seed, DType dt = DType::f64) {

@@ -13,8 +13,6 @@
 namespace gantry::testing {
 namespace {
 
-Tensor leaf(const Tensor& t) { return t.detach().set_requires_grad(true); }
-
 // Per-channel statistics of an [N, C, S] view of x by plain loops: mean, biased and unbiased variance.
 struct ChannelStats {
   std::vector<double> mean, biased_var, unbiased_var;

@@ -128,8 +128,6 @@ Tensor naive_nearest(const Tensor& x, Size2 o) {
   return from_vector(out, out_shape_of(in.shape, o[0], o[1]));
 }
 
-Tensor leaf(const Tensor& t) { return t.detach().set_requires_grad(true); }
-
 class PoolingTest : public DeviceTest {
  protected:
   // The pooling ops run on kernels of their own; the resampling ops are compositions that run

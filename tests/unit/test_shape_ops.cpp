@@ -7,8 +7,6 @@
 namespace gantry::testing {
 namespace {
 
-Tensor leaf(const Tensor& t) { return t.detach().set_requires_grad(true); }
-
 class ShapeOpsTest : public DeviceTest {
  protected:
   Tensor rand(const Shape& s, uint64_t seed, DType dt = DType::f64) {

@@ -9,8 +9,6 @@
 namespace gantry::testing {
 namespace {
 
-Tensor leaf(const Tensor& t) { return t.detach().set_requires_grad(true); }
-
 // Host softmax (or log_softmax) of a 3-D tensor along `dim`, with the max subtracted in long double.
 Tensor naive_softmax(const Tensor& x, int64_t dim, bool log) {
   const auto v = to_vector<double>(x);

@@ -18,8 +18,6 @@
 namespace gantry::testing {
 namespace {
 
-Tensor leaf(const Tensor& t) { return t.detach().set_requires_grad(true); }
-
 double host_norm(const std::vector<double>& a) {
   double s = 0;
   for (double x : a) s += x * x;
