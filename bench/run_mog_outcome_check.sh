@@ -55,7 +55,8 @@ for seed in $(seq 0 $((seeds - 1))); do
     fi
   done
 done
-RUNS="$runs" OUT="$out/$label" LABEL="$label" METHODS="$methods" SEEDS="$seeds" ROOT="$root" "$python" - <<'PY'
+RUNS="$runs" OUT="$out/$label" LABEL="$label" METHODS="$methods" SEEDS="$seeds" ROOT="$root" \
+  GANTRY_SOURCE="${GANTRY_FROM:+the finished runs in $GANTRY_FROM}" "$python" - <<'PY'
 import json, os, statistics, subprocess
 runs, methods, seeds = os.environ["RUNS"], os.environ["METHODS"].split(), int(os.environ["SEEDS"])
 keys = [("high_quality_percent", "% high quality", 1), ("modes_recovered_percent", "% modes recovered", 1),
@@ -73,7 +74,8 @@ commit = subprocess.run(["git", "-C", os.environ["ROOT"], "rev-parse", "--short"
 record = {"label": os.environ["LABEL"], "commit": commit, "seeds": seeds, "cells": []}
 lines = [f"# gantry vs PyTorch by outcome: {os.environ['LABEL']}", "",
          f"`bench/run_mog_outcome_check.sh`, commit {commit}; {seeds} seed(s) per engine and method, "
-         "mean +- std over seeds.", "",
+         "mean +- std over seeds. gantry's side: "
+         + (os.environ["GANTRY_SOURCE"] or "trained by this check") + ".", "",
          "| method | engine | " + " | ".join(k[1] for k in keys) + " | per seed (HQ / modes) |",
          "|---|---|" + "---|" * len(keys) + "---|"]
 for method in methods:
