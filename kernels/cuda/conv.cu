@@ -638,7 +638,7 @@ void weight_grad_typed(Tensor& grad_w, const Tensor& x, const Tensor& grad_out, 
   a.dil_h = to_int(p.dil_h);
   a.dil_w = to_int(p.dil_w);
   a.slice = grad_w.numel();
-  const int64_t x_image = c * h * wd, g_image = o * oh * ow;
+  const int64_t x_image = image_size(x), g_image = image_size(grad_out);
   const int64_t chunk = images_per_launch(op, n, std::max(x_image, g_image));
   const int64_t chunks = ceil_div(n, chunk);
   const T* x0 = static_cast<const T*>(x.raw_data());
