@@ -17,11 +17,16 @@ thread_counts="1 2"
 [ "$device" = cpu ] || thread_counts="1"
 gantry="$build/gantry"
 [ -x "$gantry" ] || { echo "run_mog_bench: $gantry not found; build first (scripts/build.sh)" >&2; exit 1; }
+fma_peak="$build/bench/fma_peak"
+if [ "$device" = cpu ]; then
+  cmake --build "$build" --target fma_peak >/dev/null || { echo "run_mog_bench: cannot build the fma_peak benchmark in $build" >&2; exit 1; }
+fi
 "$python" -c "import torch" 2>/dev/null || { echo "run_mog_bench: needs Debian's python3-torch (GANTRY_WITH_TORCH=1 scripts/setup-deps.sh)" >&2; exit 1; }
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 records=""
 ceilings=""  # per thread count: the steps/s that the step's matrix products alone allow (bench/gemm_ceiling.py)
+peaks=""     # per thread count: the CPU's measured fp32 FMA peak in GFLOP/s (bench/fma_peak.cpp)
 for round in $(seq "${ROUNDS:-3}"); do
   for threads in $thread_counts; do
     for method in baseline topk coreset; do
@@ -41,11 +46,13 @@ for round in $(seq "${ROUNDS:-3}"); do
       c=$(OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads "$python" "$root/bench/gemm_ceiling.py" --threads "$threads" \
             | "$python" -c "import json,sys; print(json.load(sys.stdin)['ceiling_steps_per_s'])")
       ceilings+="$threads $c"$'\n'
+      p=$("$fma_peak" --threads "$threads" | "$python" -c "import json,sys; print(json.load(sys.stdin)['fma_peak_gflops'])")
+      peaks+="$threads $p"$'\n'
     fi
   done
 done
 mkdir -p "$results"
-RECORDS="$records" CEILINGS="$ceilings" ROOT="$root" STEPS="$steps" DEVICE="$device" RESULTS="$results" "$python" - <<'PY'
+RECORDS="$records" CEILINGS="$ceilings" PEAKS="$peaks" ROOT="$root" STEPS="$steps" DEVICE="$device" RESULTS="$results" "$python" - <<'PY'
 import datetime, json, os, statistics, subprocess, sys
 import torch
 
@@ -59,11 +66,19 @@ for line in os.environ["RECORDS"].split("\n"):
         continue
     _, threads, method, g, t = line.split()
     cells.setdefault((int(threads), method), []).append((float(g), float(t)))
-ceilings = {}
-for line in os.environ["CEILINGS"].split("\n"):
-    if line.strip():
-        threads, c = line.split()
-        ceilings.setdefault(int(threads), []).append(float(c))
+def per_thread_medians(text):
+    """'threads value' lines -> {threads: median value}."""
+    values = {}
+    for line in text.split("\n"):
+        if line.strip():
+            threads, v = line.split()
+            values.setdefault(int(threads), []).append(float(v))
+    return {t: statistics.median(v) for t, v in values.items()}
+
+
+ceilings = per_thread_medians(os.environ["CEILINGS"])
+peaks = per_thread_medians(os.environ["PEAKS"])
+step_gflop = step_flops() / 1e9
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 rows = []
@@ -73,8 +88,12 @@ for (threads, method), vals in sorted(cells.items()):
     rows.append({"threads": threads, "method": method, "gantry_steps_per_s": g, "torch_steps_per_s": t,
                  "ratio_gantry_over_torch": g / t, "rounds": [list(v) for v in vals]})
     if threads in ceilings:
-        c = statistics.median(ceilings[threads])
+        c = ceilings[threads]
         rows[-1].update({"gemm_ceiling_steps_per_s": c, "ratio_ceiling_over_torch": c / t})
+    if threads in peaks:
+        h = peaks[threads] / step_gflop
+        rows[-1].update({"fma_peak_gflops": peaks[threads], "hardware_ceiling_steps_per_s": h,
+                         "ratio_hardware_ceiling_over_torch": h / t})
 out = {"benchmark": "MoG protocol training steps/s (G 2-256-256-256-2, D 2-256-256-256-1, batch 256, Adam, NS loss)",
        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "cpu": cpu,
        "logical_cpus": os.cpu_count(), "commit": commit, "torch": torch.__version__, "steps": int(os.environ["STEPS"]),
@@ -91,18 +110,25 @@ json.dump(out, open(os.path.join(results, f"mog_steps_{kind}.json"), "w"), inden
 lines = [f"# Mixture-of-Gaussians training speed on {kind.upper()} (gantry vs PyTorch)", "",
          f"{out['benchmark']}. Date {out['date']}, device {out['device']} {out.get('gpu', '')}, CPU {cpu} ({out['logical_cpus']} logical), commit {commit}, "
          f"torch {out['torch']}, {out['steps']} steps per measurement, 1-min load average {out['load_average_1min']:.2f}.", "",
-         "| threads | method | gantry steps/s | PyTorch steps/s | gantry / PyTorch | GEMM ceiling steps/s | ceiling / PyTorch |",
-         "|---|---|---|---|---|---|---|"]
+         "| threads | method | gantry steps/s | PyTorch steps/s | gantry / PyTorch | GEMM ceiling steps/s | ceiling / PyTorch "
+         "| hardware ceiling steps/s | hardware ceiling / PyTorch |",
+         "|---|---|---|---|---|---|---|---|---|"]
 fmt = lambda r, key, spec: format(r[key], spec) if key in r else "-"
 lines += [f"| {r['threads']} | {r['method']} | {r['gantry_steps_per_s']:.1f} | {r['torch_steps_per_s']:.1f} | {r['ratio_gantry_over_torch']:.2f} "
-          f"| {fmt(r, 'gemm_ceiling_steps_per_s', '.1f')} | {fmt(r, 'ratio_ceiling_over_torch', '.2f')} |" for r in rows]
+          f"| {fmt(r, 'gemm_ceiling_steps_per_s', '.1f')} | {fmt(r, 'ratio_ceiling_over_torch', '.2f')} "
+          f"| {fmt(r, 'hardware_ceiling_steps_per_s', '.1f')} | {fmt(r, 'ratio_hardware_ceiling_over_torch', '.2f')} |" for r in rows]
 lines += ["", out["note"] + "."]
 if ceilings:
     lines += ["", "GEMM ceiling: the step's unavoidable matrix products (bench/gemm_ceiling.py counts them, "
               f"{step_flops() / 1e6:.0f} MFLOP a step) divided by the fp32 GEMM rate of the shared OpenBLAS at the step's 256x256x256 "
               "shapes, measured in the same run. No fp32 implementation of this algorithm on this BLAS runs a step "
               "faster; the ceiling over PyTorch bounds the speed-up any engine can reach here (top-k and core-set "
-              "steps add selection work on top)."]
+              "steps add selection work on top).",
+              "", "Hardware ceiling: the same FLOP count divided by the CPU's fp32 arithmetic peak on that many threads, "
+              "measured in the same run by bench/fma_peak.cpp (independent 8-wide fused multiply-add chains: "
+              + ", ".join(f"{peaks[t]:.1f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in sorted(peaks))
+              + "). No fp32 implementation of this algorithm on this CPU, with any BLAS or hand-written kernel, runs a "
+              "step faster; a speed-up over PyTorch above the hardware ceiling / PyTorch column cannot be reached."]
 open(os.path.join(results, f"mog_steps_{kind}.md"), "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY
