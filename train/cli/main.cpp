@@ -25,6 +25,8 @@ const Command kCommands[] = {
     {"mog", "grid", "run a grid of mog trainings (modes x methods x seeds) and summarise them",
      &gantry::cli::mog_grid_command},
     {"mog", "compare", "baseline vs top-k vs core-set on 25 modes in a few minutes", &gantry::cli::mog_compare_command},
+    {"mog", "eval", "re-evaluate a trained mog run from its checkpoint (several sample sets: the evaluation noise)",
+     &gantry::cli::mog_eval_command},
     {"mog", "directions", "top-k vs bottom-k update directions relative to the nearest mode (top-k paper Figs. 2-3)",
      &gantry::cli::mog_directions_command},
 };

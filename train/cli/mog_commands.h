@@ -12,6 +12,7 @@ int mog_train_command(const std::vector<std::string>& args);
 int mog_grid_command(const std::vector<std::string>& args);
 int mog_compare_command(const std::vector<std::string>& args);
 int mog_directions_command(const std::vector<std::string>& args);
+int mog_eval_command(const std::vector<std::string>& args);
 
 // The run configuration that `gantry mog train` would run with these arguments (not validated).
 mog::MogTrainConfig parse_mog_train_config(const std::vector<std::string>& args);

@@ -13,10 +13,10 @@
 #include "eval/update_direction.h"
 #include "eval/update_direction_report.h"
 #include "models/mog_mlp.h"
-#include "train/checkpoint.h"
 #include "train/cli/arg_parser.h"
 #include "train/cli/mog_commands.h"
 #include "train/mog/mog_experiment.h"
+#include "train/mog/mog_run_loading.h"
 #include "train/run_folder.h"
 
 namespace gantry::cli {
@@ -49,46 +49,6 @@ ArgParser make_parser() {
   return p;
 }
 
-struct Baseline {
-  mog::MogTrainConfig config;
-  std::string checkpoint_path;
-  int64_t step = 0;
-  std::shared_ptr<nn::Sequential> generator, critic;
-  std::unique_ptr<optim::Adam> generator_optimizer, critic_optimizer;
-};
-
-// The checkpoint file and the config.json beside it (when there is one) for a folder or file path.
-std::pair<std::string, std::string> resolve_checkpoint(const std::string& path) {
-  namespace fs = std::filesystem;
-  GANTRY_CHECK(fs::exists(path), "--checkpoint: '", path, "' does not exist");
-  const fs::path file = fs::is_directory(path) ? fs::path(path) / mog::kCheckpointFile : fs::path(path);
-  GANTRY_CHECK(fs::is_regular_file(file), "--checkpoint: no ", mog::kCheckpointFile, " in '", path, "'");
-  return {file.string(), (file.parent_path() / mog::kConfigFile).string()};
-}
-
-Baseline load_baseline(const std::string& path, int64_t modes, bool modes_given) {
-  Baseline b;
-  const auto [checkpoint, config_path] = resolve_checkpoint(path);
-  b.checkpoint_path = checkpoint;
-  b.config.modes = modes;
-  if (std::filesystem::exists(config_path)) {
-    b.config = mog::MogTrainConfig::from_json(nlohmann::json::parse(io::read_file(config_path)));
-    GANTRY_CHECK(!modes_given || b.config.modes == modes, "--modes ", modes, " but the baseline in '", path,
-                 "' was trained on ", b.config.modes, " modes");
-  }
-  const models::MogMlpOptions arch;
-  Generator rng(b.config.seed);  // initial weights are replaced by the checkpoint's
-  b.generator = models::make_mog_generator(arch, rng);
-  b.critic = models::make_mog_critic(arch, rng);
-  const optim::AdamOptions adam{b.config.lr, b.config.beta1, b.config.beta2};
-  b.generator_optimizer = std::make_unique<optim::Adam>(b.generator->parameters(), adam);
-  b.critic_optimizer = std::make_unique<optim::Adam>(b.critic->parameters(), adam);
-  train::FullBatchPolicy policy;  // the analysis takes its own steps; a saved schedule is not needed
-  b.step = train::load_checkpoint(checkpoint, {b.generator.get(), b.critic.get(), b.generator_optimizer.get(),
-                                               b.critic_optimizer.get(), &rng, &policy});
-  return b;
-}
-
 std::string train_baseline(const ArgParser& p, const std::string& out) {
   mog::MogTrainConfig c;
   c.modes = p.int64("modes");
@@ -111,7 +71,7 @@ std::string train_baseline(const ArgParser& p, const std::string& out) {
   return c.out;
 }
 
-nlohmann::json protocol_json(const Baseline& b, const ArgParser& p, int64_t latents, int64_t batch) {
+nlohmann::json protocol_json(const mog::LoadedMogRun& b, const ArgParser& p, int64_t latents, int64_t batch) {
   return nlohmann::json{{"baseline_checkpoint", b.checkpoint_path},
                         {"baseline_step", b.step},
                         {"baseline_method", b.config.method_name()},
@@ -146,7 +106,8 @@ int mog_directions_command(const std::vector<std::string>& args) {
   openblas_set_num_threads(threads);
 
   const std::string source = p.given("checkpoint") ? p.str("checkpoint") : train_baseline(p, out);
-  const Baseline b = load_baseline(source, p.int64("modes"), p.given("modes"));
+  const mog::LoadedMogRun b = mog::load_mog_run(
+      source, "--checkpoint", p.given("modes") ? std::optional<int64_t>(p.int64("modes")) : std::nullopt);
   if (b.config.selection != mog::BatchSelection::full)
     std::printf("note: the baseline was trained with %s, not the paper's plain GAN\n", b.config.method_name().c_str());
 

@@ -9,11 +9,12 @@
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
 #include "train/cli/child_process.h"
-#include "train/run_progress.h"
 #include "train/cli/mog_commands.h"
-#include "train/mog/mog_experiment.h"
+#include "train/cli/summary_stats.h"
 #include "train/data/mixture_of_gaussians.h"
+#include "train/mog/mog_experiment.h"
 #include "train/run_folder.h"
+#include "train/run_progress.h"
 
 namespace gantry::cli {
 
@@ -59,37 +60,6 @@ CellState inspect_cell(const std::string& folder, const mog::MogTrainConfig& wan
   }
   if (run.exists(mog::kCheckpointFile)) return CellState::resume;
   return CellState::fresh;
-}
-
-struct MeanStd {
-  double mean = 0, std = 0;
-};
-
-MeanStd mean_std(const std::vector<double>& v) {
-  MeanStd r;
-  if (v.empty()) return r;
-  for (double x : v) r.mean += x / static_cast<double>(v.size());
-  if (v.size() > 1) {
-    double ss = 0;
-    for (double x : v) ss += (x - r.mean) * (x - r.mean);
-    r.std = std::sqrt(ss / static_cast<double>(v.size() - 1));
-  }
-  return r;
-}
-
-// "mean +- std" over n seeds; a single run has no spread to show, and no runs show "-".
-std::string mean_pm_std(double mean, double std, size_t n, int decimals) {
-  char text[64];
-  if (n == 0) return "-";
-  if (n == 1) std::snprintf(text, sizeof text, "%.*f", decimals, mean);
-  else std::snprintf(text, sizeof text, "%.*f +- %.*f", decimals, mean, decimals, std);
-  return text;
-}
-
-// The sample std over seeds is undefined for one run: null in the JSON.
-nlohmann::json stats_json(const MeanStd& s, const std::vector<double>& values) {
-  return {{"mean", s.mean}, {"std", values.size() > 1 ? nlohmann::json(s.std) : nlohmann::json(nullptr)},
-          {"values", values}};
 }
 
 // The summary as a Markdown table (mean +- std over seeds, and the per-seed values).

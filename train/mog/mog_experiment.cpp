@@ -6,23 +6,19 @@
 #include <ctime>
 #include <memory>
 
-#include "engine/autograd/grad_mode.h"
 #include "engine/ops/ops.h"
 #include "engine/optim/adam.h"
 #include "eval/plot/mog_scatter_plot.h"
 #include "models/mog_mlp.h"
 #include "train/checkpoint.h"
 #include "train/data/mixture_data_source.h"
+#include "train/mog/mog_evaluation.h"
 #include "train/progress_display.h"
 #include "train/run_folder.h"
 
 namespace gantry::mog {
 
 namespace {
-
-// Evaluation draws its latents from its own stream so that evaluating never shifts the training RNG
-// (runs with different --eval-every stay identical, and resume stays bit-identical).
-constexpr uint64_t kEvalSeedSalt = 0x9e3779b97f4a7c15ULL;
 
 std::unique_ptr<train::GeneratorUpdatePolicy> make_policy(const MogTrainConfig& c) {
   if (c.selection == BatchSelection::full) return std::make_unique<train::FullBatchPolicy>();
@@ -42,19 +38,6 @@ std::unique_ptr<train::DataSampler> make_data_sampler(const MogTrainConfig& c,
                                                       std::shared_ptr<train::RealDataSource> source) {
   if (!c.coreset_data) return std::make_unique<train::UniformDataSampler>(std::move(source));
   return std::make_unique<train::CoresetDataSampler>(std::move(source), train::CoresetFactor{c.fx, c.anneal, c.steps});
-}
-
-struct Evaluation {
-  eval::MogMetrics metrics;
-  Tensor samples;
-};
-
-Evaluation evaluate(nn::Module& generator, const data::MixtureOfGaussians& mixture, const MogTrainConfig& c,
-                    int64_t latent_dim, Device device) {
-  NoGradGuard no_grad;
-  Generator eval_rng(c.seed ^ kEvalSeedSalt);
-  const Tensor samples = generator(randn({c.eval_samples, latent_dim}, eval_rng, DType::f32, device)).to(kCPU);
-  return {eval::evaluate_mog_samples(samples, mixture), samples};
 }
 
 void check_resumable(const train::RunFolder& folder, const MogTrainConfig& c) {
@@ -122,7 +105,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   trainer.run(last_step, &log, [&](const train::GanStepStats& s) {
     if (options.on_step) options.on_step(s);
     if (c.eval_every > 0 && s.step % c.eval_every == 0 && s.step != c.steps) {
-      const auto e = evaluate(*generator, mixture, c, arch.latent_dim, device);
+      const auto e = evaluate_generator(*generator, mixture, c.eval_samples, arch.latent_dim, c.seed, device);
       nlohmann::json rec{{"step", s.step}, {"eval", e.metrics.to_json()}};
       rec["eval"].erase("high_quality_per_mode");
       log.write(rec);
@@ -143,7 +126,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   result.seconds = seconds;
   result.cpu_seconds = cpu_seconds;
   result.steps_per_second = seconds > 0 ? static_cast<double>(trainer.steps_done() - first_step) / seconds : 0;
-  const auto final_eval = evaluate(*generator, mixture, c, arch.latent_dim, device);
+  const auto final_eval = evaluate_generator(*generator, mixture, c.eval_samples, arch.latent_dim, c.seed, device);
   result.metrics = final_eval.metrics;
   nlohmann::json metrics{{"step", result.steps_done},
                          {"finished", result.steps_done == c.steps},
