@@ -67,7 +67,7 @@ int mog_eval_command(const std::vector<std::string>& args) {
       p.given("json") ? std::optional<std::string>(output_path(p, "json")) : std::nullopt;
   const std::optional<std::string> png_path =
       p.given("png") ? std::optional<std::string>(output_path(p, "png")) : std::nullopt;
-  const Device device = Device::parse(p.str("device"));
+  const Device device = mog::parse_available_device(p.str("device"));
   openblas_set_num_threads(threads);
 
   const mog::LoadedMogRun run = mog::load_mog_run(run_path, "--run");

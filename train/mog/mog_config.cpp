@@ -56,19 +56,24 @@ void MogTrainConfig::validate() const {
   GANTRY_CHECK(log_every >= 0, "--log-every: must be >= 0, got ", log_every);
   GANTRY_CHECK(checkpoint_every >= 0, "--checkpoint-every: must be >= 0, got ", checkpoint_every);
   GANTRY_CHECK(threads >= 1 && threads <= 256, "--threads: must be in [1, 256], got ", threads);
+  parse_available_device(device);
+  GANTRY_CHECK(!out.empty(), "--out: a run folder is required");
+}
+
+Device parse_available_device(const std::string& text) {
   Device dev;
   try {
-    dev = Device::parse(device);
+    dev = Device::parse(text);
   } catch (const Error& e) {
     GANTRY_FAIL("--device: ", e.what());
   }
   if (dev.is_cuda()) {
     const int count = cuda_device_count();
-    GANTRY_CHECK(dev.index < count, "--device ", device, ": ",
+    GANTRY_CHECK(dev.index < count, "--device ", text, ": ",
                  count == 0 ? "no CUDA device is available (a CPU-only build, or no GPU/driver on this machine)"
                             : "only " + std::to_string(count) + " CUDA device(s) are available");
   }
-  GANTRY_CHECK(!out.empty(), "--out: a run folder is required");
+  return dev;
 }
 
 std::string MogTrainConfig::method_name() const {

@@ -2,9 +2,10 @@
 // Everything that defines a mixture-of-Gaussians training run (the `gantry mog train` options), its
 // validation (all checks happen before training starts) and its JSON form (config.json).
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "engine/core/device.h"
 
 namespace gantry::mog {
 
@@ -55,6 +56,10 @@ struct MogTrainConfig {
   // The settings a resumed run must share with the run it continues (all but steps and bookkeeping).
   nlohmann::json identity_json() const;
 };
+
+// A --device value (cpu, cuda, cuda:N) that names a device this machine has; throws gantry::Error
+// naming the option otherwise.
+Device parse_available_device(const std::string& text);
 
 const char* batch_selection_name(BatchSelection s);
 BatchSelection parse_batch_selection(const std::string& s);
