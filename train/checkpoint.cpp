@@ -1,14 +1,19 @@
 #include "train/checkpoint.h"
 
-#include <nlohmann/json.hpp>
+#include <cmath>
 
-#include "engine/io/safetensors.h"
+#include "engine/io/digest.h"
 
 namespace gantry::train {
 
 namespace {
 
 constexpr const char* kFormat = "gantry-gan-run-state-v1";
+// Metadata keys. Checkpoints from before the run identity and the checksums carry only the first.
+constexpr const char* kRunStateKey = "gantry_run_state";
+constexpr const char* kRunConfigKey = "gantry_run_config";
+constexpr const char* kRunIdentityKey = "gantry_run_identity";
+constexpr const char* kChecksumsKey = "gantry_tensor_crc32";
 const char* const kGenerator = "generator.";
 const char* const kCritic = "critic.";
 const char* const kGeneratorOpt = "generator_optimizer.";
@@ -21,7 +26,7 @@ void check_complete(const RunState& s) {
 
 void append_prefixed(io::NamedTensors& out, const std::string& prefix,
                      const std::vector<std::pair<std::string, Tensor>>& tensors) {
-  for (const auto& [name, t] : tensors) out.emplace_back(prefix + name, t);
+  for (const auto& [name, t] : tensors) out.emplace_back(prefix + name, t.detach().to(kCPU).contiguous());
 }
 
 std::vector<std::pair<std::string, Tensor>> with_prefix(const io::NamedTensors& all, const std::string& prefix) {
@@ -31,48 +36,123 @@ std::vector<std::pair<std::string, Tensor>> with_prefix(const io::NamedTensors& 
   return out;
 }
 
+template <typename T>
+bool all_finite(const T* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(p[i])) return false;
+  return true;
+}
+
+// For a contiguous CPU tensor: false when a floating-point element is NaN or infinite.
+bool is_finite(const Tensor& t) {
+  if (t.dtype() == DType::f32) return all_finite(t.data_ptr<float>(), t.numel());
+  if (t.dtype() == DType::f64) return all_finite(t.data_ptr<double>(), t.numel());
+  return true;
+}
+
+std::string checksum(const Tensor& t) { return io::crc32_hex(t.raw_data(), t.nbytes()); }
+
+void verify_checksums(const std::string& path, const io::TensorFile& file, const std::string& text) {
+  nlohmann::json sums;
+  try {
+    sums = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    GANTRY_FAIL("load_checkpoint: '", path, "' has malformed checksum metadata: ", e.what());
+  }
+  GANTRY_CHECK(sums.is_object() && sums.size() == file.tensors.size(), "load_checkpoint: '", path, "' lists ",
+               sums.size(), " tensor checksums for ", file.tensors.size(), " tensors (the file was altered)");
+  for (const auto& [name, t] : file.tensors) {
+    GANTRY_CHECK(sums.contains(name) && sums[name].is_string(), "load_checkpoint: '", path, "': tensor '", name,
+                 "' has no checksum (the file was altered)");
+    const std::string actual = checksum(t);
+    GANTRY_CHECK(actual == sums[name].get<std::string>(), "load_checkpoint: '", path, "': tensor '", name,
+                 "' fails its checksum (CRC-32 ", actual, ", recorded ", sums[name].get<std::string>(),
+                 "): the file is corrupt");
+  }
+}
+
 }  // namespace
 
-void save_checkpoint(const std::string& path, const RunState& s, int64_t step) {
+void save_checkpoint(const std::string& path, const RunState& s, int64_t step, const RunIdentity& run) {
   check_complete(s);
   io::NamedTensors tensors;
   append_prefixed(tensors, kGenerator, s.generator->state_dict());
   append_prefixed(tensors, kCritic, s.critic->state_dict());
   append_prefixed(tensors, kGeneratorOpt, s.generator_optimizer->state_dict());
   append_prefixed(tensors, kCriticOpt, s.critic_optimizer->state_dict());
-  const nlohmann::json run{{"format", kFormat},
-                           {"step", step},
-                           // uint64 as strings: JSON readers elsewhere may not keep 64-bit integers exact
-                           {"rng_seed", std::to_string(s.rng->seed())},
-                           {"rng_offset", std::to_string(s.rng->offset())},
-                           {"policy", s.policy->state()}};
-  io::save_safetensors(path, tensors, {{"gantry_run_state", run.dump()}});
+  nlohmann::json sums = nlohmann::json::object();
+  for (const auto& [name, t] : tensors) {
+    // A diverged state must not replace the last good checkpoint.
+    GANTRY_CHECK(is_finite(t), "save_checkpoint: tensor '", name, "' holds NaN or infinite values at step ", step,
+                 "; '", path, "' was not written");
+    sums[name] = checksum(t);
+  }
+  const nlohmann::json state{{"format", kFormat},
+                             {"step", step},
+                             // uint64 as strings: JSON readers elsewhere may not keep 64-bit integers exact
+                             {"rng_seed", std::to_string(s.rng->seed())},
+                             {"rng_offset", std::to_string(s.rng->offset())},
+                             {"policy", s.policy->state()}};
+  io::save_safetensors(path, tensors,
+                       {{kRunStateKey, state.dump()},
+                        {kRunConfigKey, run.config.dump()},
+                        {kRunIdentityKey, run.hash},
+                        {kChecksumsKey, sums.dump()}});
 }
 
-int64_t load_checkpoint(const std::string& path, const RunState& s) {
-  check_complete(s);
-  const io::TensorFile file = io::load_safetensors(path);
-  const auto it = file.metadata.find("gantry_run_state");
-  GANTRY_CHECK(it != file.metadata.end(), "load_checkpoint: '", path,
-               "' has no gantry_run_state metadata (not a GAN run checkpoint)");
-  nlohmann::json run;
-  try {
-    run = nlohmann::json::parse(it->second);
-    GANTRY_CHECK(run.at("format").get<std::string>() == kFormat, "load_checkpoint: '", path,
-                 "' has format ", run.at("format").dump(), ", expected ", kFormat);
-    s.generator->load_state_dict(with_prefix(file.tensors, kGenerator));
-    s.critic->load_state_dict(with_prefix(file.tensors, kCritic));
-    s.generator_optimizer->load_state_dict(with_prefix(file.tensors, kGeneratorOpt));
-    s.critic_optimizer->load_state_dict(with_prefix(file.tensors, kCriticOpt));
-    s.rng->set_state(std::stoull(run.at("rng_seed").get<std::string>()),
-                     std::stoull(run.at("rng_offset").get<std::string>()));
-    s.policy->load_state(run.at("policy"));
-    return run.at("step").get<int64_t>();
-  } catch (const nlohmann::json::exception& e) {
-    GANTRY_FAIL("load_checkpoint: '", path, "' has malformed run-state metadata: ", e.what());
-  } catch (const std::logic_error& e) {  // stoull
-    GANTRY_FAIL("load_checkpoint: '", path, "' has a malformed RNG state: ", e.what());
+CheckpointFile read_checkpoint(const std::string& path) {
+  CheckpointFile out;
+  out.path = path;
+  out.contents = io::load_safetensors(path);
+  const io::Metadata& meta = out.contents.metadata;
+  const auto state = meta.find(kRunStateKey);
+  GANTRY_CHECK(state != meta.end(), "load_checkpoint: '", path, "' has no ", kRunStateKey,
+               " metadata (not a GAN run checkpoint)");
+  if (const auto sums = meta.find(kChecksumsKey); sums != meta.end()) {
+    verify_checksums(path, out.contents, sums->second);
+    out.has_checksums = true;
   }
+  for (const auto& [name, t] : out.contents.tensors)
+    GANTRY_CHECK(is_finite(t), "load_checkpoint: '", path, "': tensor '", name,
+                 "' holds NaN or infinite values; refusing to train or evaluate on it");
+  try {
+    out.run_state = nlohmann::json::parse(state->second);
+    GANTRY_CHECK(out.run_state.at("format").get<std::string>() == kFormat, "load_checkpoint: '", path,
+                 "' has format ", out.run_state.at("format").dump(), ", expected ", kFormat);
+    out.step = out.run_state.at("step").get<int64_t>();
+    const auto config = meta.find(kRunConfigKey), identity = meta.find(kRunIdentityKey);
+    GANTRY_CHECK((config == meta.end()) == (identity == meta.end()), "load_checkpoint: '", path, "' has only one of ",
+                 kRunConfigKey, " and ", kRunIdentityKey, " (the file was altered)");
+    if (config != meta.end()) out.run = RunIdentity{nlohmann::json::parse(config->second), identity->second};
+  } catch (const nlohmann::json::exception& e) {
+    GANTRY_FAIL("load_checkpoint: '", path, "' has malformed run metadata: ", e.what());
+  }
+  return out;
+}
+
+int64_t restore_checkpoint(const CheckpointFile& file, const RunState& s) {
+  check_complete(s);
+  const io::NamedTensors& tensors = file.contents.tensors;
+  try {
+    s.generator->load_state_dict(with_prefix(tensors, kGenerator));
+    s.critic->load_state_dict(with_prefix(tensors, kCritic));
+    s.generator_optimizer->load_state_dict(with_prefix(tensors, kGeneratorOpt));
+    s.critic_optimizer->load_state_dict(with_prefix(tensors, kCriticOpt));
+    s.rng->set_state(std::stoull(file.run_state.at("rng_seed").get<std::string>()),
+                     std::stoull(file.run_state.at("rng_offset").get<std::string>()));
+    s.policy->load_state(file.run_state.at("policy"));
+    return file.step;
+  } catch (const nlohmann::json::exception& e) {
+    GANTRY_FAIL("load_checkpoint: '", file.path, "' has malformed run-state metadata: ", e.what());
+  } catch (const std::logic_error& e) {  // stoull
+    GANTRY_FAIL("load_checkpoint: '", file.path, "' has a malformed RNG state: ", e.what());
+  } catch (const Error& e) {  // the tensors do not fit the models or optimisers
+    GANTRY_FAIL("load_checkpoint: '", file.path, "': ", e.what());
+  }
+}
+
+int64_t load_checkpoint(const std::string& path, const RunState& state) {
+  return restore_checkpoint(read_checkpoint(path), state);
 }
 
 }  // namespace gantry::train

@@ -1,10 +1,16 @@
 #pragma once
 // The run state of a GAN training as one safetensors file: generator and critic weights, both
-// optimiser states, and in the metadata the RNG state, the update policy's state (top-k schedule)
-// and the step count. Saved atomically; restoring it continues the run bit-identically.
+// optimiser states, and in the metadata the RNG state, the update policy's state (top-k schedule),
+// the step count, the run's own configuration with its identity hash, and a CRC-32 of every tensor.
+// Saved atomically; restoring it continues the run bit-identically. Reading verifies the checksums
+// and refuses non-finite values, so a corrupted or diverged checkpoint is never trained on.
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "engine/io/safetensors.h"
 #include "engine/nn/module.h"
 #include "engine/optim/optimizer.h"
 #include "engine/random/generator.h"
@@ -22,9 +28,33 @@ struct RunState {
   GeneratorUpdatePolicy* policy = nullptr;
 };
 
-void save_checkpoint(const std::string& path, const RunState& state, int64_t step);
-// Restores into `state` and returns the saved step. Throws gantry::Error naming the file when it is
-// missing, truncated or does not match the models.
+// What identifies the run a checkpoint belongs to, embedded so that the checkpoint alone tells which
+// run it is: the run's full configuration and a hash of the settings that define the run.
+struct RunIdentity {
+  nlohmann::json config;
+  std::string hash;
+};
+
+// A checkpoint read back and verified, before anything is restored from it.
+struct CheckpointFile {
+  std::string path;
+  io::TensorFile contents;
+  nlohmann::json run_state;          // the gantry_run_state metadata
+  int64_t step = 0;
+  std::optional<RunIdentity> run;    // absent in checkpoints written before runs were embedded
+  bool has_checksums = false;        // false in checkpoints written before tensors were checksummed
+};
+
+// Throws gantry::Error (and leaves any existing file at `path` as it was) when a tensor is not finite.
+void save_checkpoint(const std::string& path, const RunState& state, int64_t step, const RunIdentity& run);
+// Reads and verifies a checkpoint. Throws gantry::Error naming the file (and the tensor, where one is
+// at fault) when it is missing, truncated, not a run checkpoint, fails its checksum or holds a NaN or
+// infinity.
+CheckpointFile read_checkpoint(const std::string& path);
+// Restores a verified checkpoint into `state` and returns its step. Throws naming the file when it
+// does not match the models.
+int64_t restore_checkpoint(const CheckpointFile& file, const RunState& state);
+// read_checkpoint + restore_checkpoint.
 int64_t load_checkpoint(const std::string& path, const RunState& state);
 
 }  // namespace gantry::train

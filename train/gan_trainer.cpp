@@ -77,7 +77,9 @@ double GanTrainer::checked_loss(const Tensor& loss, const char* which) const {
   const double value = loss.item<double>();
   // Stop before the optimiser step: the weights and the last checkpoint stay as they were.
   GANTRY_CHECK(std::isfinite(value), "GanTrainer: the ", which, " loss is ", value, " at step ", steps_done_ + 1,
-               " (diverged; try a smaller learning rate). Nothing was updated; the last checkpoint is intact.");
+               " (diverged; try a smaller learning rate). Nothing was updated; ",
+               checkpoint_step_ >= 0 ? "the checkpoint of step " + std::to_string(checkpoint_step_) + " is intact."
+                                     : std::string("no checkpoint of this run exists yet."));
   return value;
 }
 

@@ -58,6 +58,9 @@ class GanTrainer {
 
   int64_t steps_done() const { return steps_done_; }
   void set_steps_done(int64_t steps) { steps_done_ = steps; }  // after restoring a checkpoint
+  // The step of the newest checkpoint of this run (after saving or restoring one), so a divergence
+  // error can say which checkpoint the run can go back to.
+  void note_checkpoint(int64_t step) { checkpoint_step_ = step; }
   const GanTrainerOptions& options() const { return options_; }
 
  private:
@@ -78,6 +81,7 @@ class GanTrainer {
   std::vector<Tensor> generator_params_;
   std::vector<Tensor> critic_params_;
   int64_t steps_done_ = 0;
+  int64_t checkpoint_step_ = -1;  // -1: no checkpoint exists yet
 };
 
 // Sets each parameter's .grad to the matching gradient (undefined gradients become zeros).

@@ -1,5 +1,10 @@
 #include "train/run_folder.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <sstream>
 #include <system_error>
@@ -42,6 +47,25 @@ nlohmann::json RunFolder::read_json(const std::string& name) const {
   } catch (const nlohmann::json::exception& e) {
     GANTRY_FAIL("run folder: '", file(name), "' is not valid JSON: ", e.what());
   }
+}
+
+namespace {
+
+bool process_alive(long pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+
+}  // namespace
+
+std::vector<std::string> RunFolder::remove_stale_temporaries() const {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root_, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto writer = io::atomic_temporary_writer(name);
+    if (!writer || !entry.is_regular_file() || *writer == ::getpid() || process_alive(*writer)) continue;
+    if (fs::remove(entry.path(), ec)) removed.push_back(name);
+  }
+  std::sort(removed.begin(), removed.end());
+  return removed;
 }
 
 JsonLinesLog::JsonLinesLog(const std::string& path) : path_(path), out_(path, std::ios::trunc) {

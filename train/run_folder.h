@@ -21,6 +21,10 @@ class RunFolder {
   // Pretty-printed, written atomically.
   void write_json(const std::string& name, const nlohmann::json& value) const;
   nlohmann::json read_json(const std::string& name) const;
+  // Removes the temporary files that interrupted atomic writes left here (NAME.tmp.PID, see
+  // io::atomic_temporary_path) whose writer process is gone, and returns their names. A live writer's
+  // file is kept. Call it while holding the folder's lock, so no run of this folder is writing.
+  std::vector<std::string> remove_stale_temporaries() const;
 
  private:
   std::string root_;

@@ -105,5 +105,30 @@ TEST(GanTrainer, NonFiniteLossStopsBeforeUpdating) {
   EXPECT_EQ(trainer.steps_done(), 0);
 }
 
+// The divergence error names the checkpoint the run can go back to, or says there is none yet.
+TEST(GanTrainer, DivergenceErrorNamesTheLastCheckpoint) {
+  TinyGan s;
+  NanCritic critic;
+  optim::Adam d_opt(critic.parameters(), optim::AdamOptions{1e-2});
+  train::FullBatchPolicy policy;
+  train::GanTrainerOptions o;
+  o.batch_size = 16;
+  train::GanTrainer trainer(*s.g, critic, s.g_opt, d_opt, s.latents, s.data, policy, s.rng, o);
+  const auto message = [&] {
+    try {
+      trainer.step();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string before = message();
+  EXPECT_NE(before.find("no checkpoint of this run exists yet"), std::string::npos) << before;
+  EXPECT_EQ(before.find("intact"), std::string::npos) << before;
+  trainer.note_checkpoint(400);
+  const std::string after = message();
+  EXPECT_NE(after.find("the checkpoint of step 400 is intact"), std::string::npos) << after;
+}
+
 }  // namespace
 }  // namespace gantry

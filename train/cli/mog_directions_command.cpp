@@ -16,6 +16,7 @@
 #include "train/cli/arg_parser.h"
 #include "train/cli/mog_commands.h"
 #include "train/mog/mog_experiment.h"
+#include "train/mog/mog_run_folder.h"
 #include "train/mog/mog_run_loading.h"
 #include "train/run_folder.h"
 
@@ -45,6 +46,7 @@ ArgParser make_parser() {
       .option("bottom", "F", "fraction of the batch the bottom-k step keeps", "0.25")
       .option("threads", "N", "BLAS threads", "1")
       .option("out", "DIR", "output folder (created; must be writable)")
+      .flag("restart", "retrain the baseline even when <out>/baseline already holds one (discarding it)")
       .flag("quiet", "no progress output while training the baseline");
   return p;
 }
@@ -59,7 +61,12 @@ std::string train_baseline(const ArgParser& p, const std::string& out) {
   c.threads = static_cast<int>(p.int64("threads"));
   c.out = (std::filesystem::path(out) / "baseline").string();
   c.validate();
+  // A baseline trained by an earlier invocation is kept unless --restart says to discard it.
+  GANTRY_CHECK(p.flag_set("restart") || mog::run_files_in(c.out).empty(), "mog directions: '", c.out,
+               "' already holds a baseline run; analyse it again with --checkpoint ", c.out,
+               ", or pass --restart to discard it and train a new one");
   mog::MogRunOptions options;
+  options.restart = p.flag_set("restart");
   options.progress = p.flag_set("quiet") ? nullptr : stdout;
   std::printf("mog directions: training the baseline (%lld modes, %lld steps, seed %llu) -> %s\n",
               static_cast<long long>(c.modes), static_cast<long long>(c.steps),
@@ -92,6 +99,8 @@ int mog_directions_command(const std::vector<std::string>& args) {
   ArgParser p = make_parser();
   if (!p.parse(args)) return 0;
   GANTRY_CHECK(!(p.given("checkpoint") && p.given("train-steps")), "--checkpoint and --train-steps are mutually exclusive");
+  GANTRY_CHECK(!(p.given("checkpoint") && p.flag_set("restart")),
+               "--restart applies to a baseline trained here, not to --checkpoint");
   const int64_t latents = p.int64("latents"), batch = p.int64("batch");
   GANTRY_CHECK(latents >= 1, "--latents: must be >= 1, got ", latents);
   GANTRY_CHECK(batch >= 1, "--batch: must be >= 1, got ", batch);
@@ -108,6 +117,7 @@ int mog_directions_command(const std::vector<std::string>& args) {
   const std::string source = p.given("checkpoint") ? p.str("checkpoint") : train_baseline(p, out);
   const mog::LoadedMogRun b = mog::load_mog_run(
       source, "--checkpoint", p.given("modes") ? std::optional<int64_t>(p.int64("modes")) : std::nullopt);
+  for (const auto& note : b.notes) std::printf("note: %s\n", note.c_str());
   if (b.config.selection != mog::BatchSelection::full)
     std::printf("note: the baseline was trained with %s, not the paper's plain GAN\n", b.config.method_name().c_str());
 

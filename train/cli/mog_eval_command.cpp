@@ -4,7 +4,6 @@
 #include <cblas.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <optional>
 
 #include "engine/core/error.h"
@@ -38,12 +37,11 @@ ArgParser make_parser() {
   return p;
 }
 
-// A path whose folder exists, checked before the evaluation so a typo fails fast.
-std::string output_path(const ArgParser& p, const std::string& name) {
+// An output path, checked to be writable before the evaluation runs so a typo fails fast.
+std::optional<std::string> output_path(const ArgParser& p, const std::string& name) {
+  if (!p.given(name)) return std::nullopt;
   const std::string path = p.str(name);
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  GANTRY_CHECK(parent.empty() || std::filesystem::is_directory(parent), "--", name, ": folder '", parent.string(),
-               "' does not exist");
+  io::check_writable_file(path, "--" + name);
   return path;
 }
 
@@ -63,14 +61,13 @@ int mog_eval_command(const std::vector<std::string>& args) {
   GANTRY_CHECK(repeats >= 1, "--repeats: must be >= 1, got ", repeats);
   const int threads = static_cast<int>(p.int64("threads"));
   GANTRY_CHECK(threads >= 1, "--threads: must be >= 1, got ", threads);
-  const std::optional<std::string> json_path =
-      p.given("json") ? std::optional<std::string>(output_path(p, "json")) : std::nullopt;
-  const std::optional<std::string> png_path =
-      p.given("png") ? std::optional<std::string>(output_path(p, "png")) : std::nullopt;
+  const std::optional<std::string> json_path = output_path(p, "json");
+  const std::optional<std::string> png_path = output_path(p, "png");
   const Device device = mog::parse_available_device(p.str("device"));
   openblas_set_num_threads(threads);
 
   const mog::LoadedMogRun run = mog::load_mog_run(run_path, "--run");
+  for (const auto& note : run.notes) std::printf("note: %s\n", note.c_str());
   const int64_t samples = p.given("samples") ? p.int64("samples") : run.config.eval_samples;
   GANTRY_CHECK(samples >= 1, "--samples: must be >= 1, got ", samples);
   int64_t first_seed = static_cast<int64_t>(run.config.seed);
@@ -116,6 +113,7 @@ int mog_eval_command(const std::vector<std::string>& args) {
                              {"step", run.step},
                              {"finished", run.step == run.config.steps},
                              {"method", run.config.method_name()},
+                             {"run_id", run.config.identity_hash()},
                              {"modes", run.config.modes},
                              {"seed", run.config.seed},
                              {"samples", samples},

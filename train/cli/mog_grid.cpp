@@ -37,7 +37,7 @@ struct RunCell {
 };
 
 // What a grid finds in a cell's run folder from an earlier (possibly interrupted) invocation.
-enum class CellState { fresh, resume, finished };
+enum class CellState { fresh, restart, resume, finished };
 
 // A finished run with the same configuration is kept; a run with a checkpoint is resumed (the child
 // checks that its configuration matches); a folder holding a different configuration is an error,
@@ -58,8 +58,11 @@ CellState inspect_cell(const std::string& folder, const mog::MogTrainConfig& wan
         saved.steps == wanted.steps && saved.eval_samples == wanted.eval_samples)
       return CellState::finished;
   }
+  GANTRY_CHECK(saved.steps <= wanted.steps, "mog grid: '", folder, "' holds a run of ", saved.steps,
+               " steps but the grid asks for ", wanted.steps, "; a run is never shortened: choose another --out or --steps ",
+               saved.steps, " or more");
   if (run.exists(mog::kCheckpointFile)) return CellState::resume;
-  return CellState::fresh;
+  return CellState::restart;  // the same run, stopped before its first checkpoint: nothing to keep
 }
 
 // The summary as a Markdown table (mean +- std over seeds, and the per-seed values).
@@ -129,10 +132,14 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
         std::string name = "m";
         name += std::to_string(m) + "_" + method + "_seed" + std::to_string(s);
         RunCell cell{m, method, s, root.file(name)};
-        std::vector<std::string> args = {"--modes", std::to_string(m),         "--steps", std::to_string(spec.steps),
-                                         "--seed",  std::to_string(s),         "--decay-every",
-                                         std::to_string(decay_every), "--out", cell.folder, "--quiet"};
-        for (const auto& f : method_flags(method)) args.push_back(f);
+        std::vector<std::string> args = {"--modes", std::to_string(m), "--steps", std::to_string(spec.steps),
+                                         "--seed",  std::to_string(s), "--out",   cell.folder, "--quiet"};
+        const std::vector<std::string> flags = method_flags(method);
+        for (const auto& f : flags) args.push_back(f);
+        // The top-k decay period applies to the methods that select top-k (or bottom-k) samples only.
+        if (std::find(flags.begin(), flags.end(), "--topk") != flags.end() ||
+            std::find(flags.begin(), flags.end(), "--bottomk") != flags.end())
+          args.insert(args.end(), {"--decay-every", std::to_string(decay_every)});
         for (const auto& a : spec.extra_args) args.push_back(a);
         const mog::MogTrainConfig config = parse_mog_train_config(args);
         config.validate();
@@ -140,6 +147,7 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
         if (state == CellState::resume) {
           args.push_back("--resume");
         }
+        if (state == CellState::restart) args.push_back("--restart");
         ChildJob job;
         job.argv = {exe, "mog", "train"};
         job.argv.insert(job.argv.end(), args.begin(), args.end());

@@ -5,6 +5,7 @@
 #include "train/cli/arg_parser.h"
 #include "train/cli/mog_commands.h"
 #include "train/mog/mog_experiment.h"
+#include "train/mog/mog_run_folder.h"
 
 namespace gantry::cli {
 
@@ -32,55 +33,93 @@ ArgParser make_parser() {
       .option("nu", "NU", "minimum k: a fraction of B (0.75) or a count (192)", d.nu)
       .option("decay-every", "N", "generator steps between k decays", std::to_string(d.decay_every))
       .flag("coreset-prior", "core-set the latents: draw fz*B, keep B by greedy k-center")
-      .option("fz", "F", "prior core-set factor (>= 1)", "4")
+      .option("fz", "F", "prior core-set factor, in [1, 1000] with fz*B <= 1048576", "4")
       .flag("coreset-data", "core-set the real batch: draw fx*B points, keep B by greedy k-center")
-      .option("fx", "F", "data core-set factor (>= 1)", "8")
+      .option("fx", "F", "data core-set factor, in [1, 1000] with fx*B <= 1048576", "8")
       .flag("anneal", "anneal the core-set factors linearly from f to 1 over the run")
       .option("eval-every", "N", "evaluate on --eval-samples every N steps (0: at the end only)", "0")
       .option("eval-samples", "N", "samples per evaluation", std::to_string(d.eval_samples))
       .option("log-every", "N", "log.jsonl record every N steps", std::to_string(d.log_every))
       .option("checkpoint-every", "N", "checkpoint every N steps (and at the end; 0: end only)",
               std::to_string(d.checkpoint_every))
-      .option("out", "DIR", "run folder (created; must be writable)")
+      .option("out", "DIR", "run folder (created; must be writable; one that holds a run needs --resume or --restart)")
       .option("threads", "N", "BLAS threads", std::to_string(d.threads))
       .option("device", "D", "cpu, cuda or cuda:N (a run may resume on another device)", d.device)
-      .flag("resume", "continue the run in --out from its checkpoint (bit-identical to an uninterrupted run)")
+      .flag("resume",
+            "continue the run in --out from its checkpoint (bit-identical to an uninterrupted run); its recorded\n"
+            "settings are the defaults, and only --steps (no fewer than the checkpoint's), --eval-every,\n"
+            "--eval-samples, --log-every, --checkpoint-every, --threads and --device may differ")
+      .flag("restart", "discard the run already in --out (config, checkpoint, log, metrics) and train afresh")
       .flag("quiet", "no progress output");
   return p;
 }
 
-mog::MogTrainConfig config_from(const ArgParser& p) {
-  mog::MogTrainConfig c;
-  c.modes = p.int64("modes");
-  c.steps = p.int64("steps");
-  c.batch = p.int64("batch");
-  const int64_t seed = p.int64("seed");
-  GANTRY_CHECK(seed >= 0, "--seed: must be >= 0, got ", seed);
-  c.seed = static_cast<uint64_t>(seed);
-  c.loss = p.str("loss");
-  c.lr = p.real("lr");
-  c.beta1 = p.real("beta1");
-  c.beta2 = p.real("beta2");
-  c.d_steps = p.int64("d-steps");
+// Sets every setting whose option was given on the command line, leaving the others as they are in
+// `c` (the defaults for a new run, the recorded run's settings for --resume).
+void apply_given_options(const ArgParser& p, mog::MogTrainConfig& c) {
+  const auto set_int = [&](const char* name, int64_t& field) {
+    if (p.given(name)) field = p.int64(name);
+  };
+  const auto set_real = [&](const char* name, double& field) {
+    if (p.given(name)) field = p.real(name);
+  };
+  const auto set_str = [&](const char* name, std::string& field) {
+    if (p.given(name)) field = p.str(name);
+  };
+  set_int("modes", c.modes);
+  set_int("steps", c.steps);
+  set_int("batch", c.batch);
+  if (p.given("seed")) {
+    const int64_t seed = p.int64("seed");
+    GANTRY_CHECK(seed >= 0, "--seed: must be >= 0, got ", seed);
+    c.seed = static_cast<uint64_t>(seed);
+  }
+  set_str("loss", c.loss);
+  set_real("lr", c.lr);
+  set_real("beta1", c.beta1);
+  set_real("beta2", c.beta2);
+  set_int("d-steps", c.d_steps);
   GANTRY_CHECK(!(p.flag_set("topk") && p.flag_set("bottomk")), "--topk and --bottomk are mutually exclusive");
   if (p.flag_set("topk")) c.selection = mog::BatchSelection::top_k;
   if (p.flag_set("bottomk")) c.selection = mog::BatchSelection::bottom_k;
-  c.topk_target = p.str("topk-target");
-  c.gamma = p.real("gamma");
-  c.nu = p.str("nu");
-  c.decay_every = p.int64("decay-every");
-  c.coreset_prior = p.flag_set("coreset-prior");
-  c.fz = p.real("fz");
-  c.coreset_data = p.flag_set("coreset-data");
-  c.fx = p.real("fx");
-  c.anneal = p.flag_set("anneal");
-  c.eval_every = p.int64("eval-every");
-  c.eval_samples = p.int64("eval-samples");
-  c.log_every = p.int64("log-every");
-  c.checkpoint_every = p.int64("checkpoint-every");
-  c.threads = static_cast<int>(p.int64("threads"));
-  c.device = p.str("device");
+  set_str("topk-target", c.topk_target);
+  set_real("gamma", c.gamma);
+  set_str("nu", c.nu);
+  set_int("decay-every", c.decay_every);
+  if (p.flag_set("coreset-prior")) c.coreset_prior = true;
+  set_real("fz", c.fz);
+  if (p.flag_set("coreset-data")) c.coreset_data = true;
+  set_real("fx", c.fx);
+  if (p.flag_set("anneal")) c.anneal = true;
+  set_int("eval-every", c.eval_every);
+  set_int("eval-samples", c.eval_samples);
+  set_int("log-every", c.log_every);
+  set_int("checkpoint-every", c.checkpoint_every);
+  if (p.given("threads")) c.threads = static_cast<int>(p.int64("threads"));
+  set_str("device", c.device);
   c.out = p.str("out");
+}
+
+// Options of a feature that is off would be stored without effect; they are refused instead.
+void refuse_options_of_features_that_are_off(const ArgParser& p, const mog::MogTrainConfig& c) {
+  const auto refuse_unless = [&](bool feature_on, const char* name, const char* needs) {
+    GANTRY_CHECK(!p.given(name) || feature_on, "--", name, " applies only with ", needs,
+                 ", which this run does not use; drop --", name, " or add ", needs);
+  };
+  const bool top_k = c.selection != mog::BatchSelection::full;
+  for (const char* name : {"topk-target", "gamma", "nu", "decay-every"}) refuse_unless(top_k, name, "--topk or --bottomk");
+  refuse_unless(c.coreset_prior, "fz", "--coreset-prior");
+  refuse_unless(c.coreset_data, "fx", "--coreset-data");
+  refuse_unless(c.coreset_prior || c.coreset_data, "anneal", "--coreset-prior or --coreset-data");
+}
+
+// A new run: the defaults with the given options. With --resume: the run recorded in --out with the
+// given options; options that define the run must repeat its values (run_mog_training checks).
+mog::MogTrainConfig config_from(const ArgParser& p) {
+  GANTRY_CHECK(!(p.flag_set("resume") && p.flag_set("restart")), "--resume and --restart are mutually exclusive");
+  mog::MogTrainConfig c = p.flag_set("resume") ? mog::recorded_run_to_resume(p.str("out")).config : mog::MogTrainConfig{};
+  apply_given_options(p, c);
+  refuse_options_of_features_that_are_off(p, c);
   return c;
 }
 
@@ -99,6 +138,7 @@ int mog_train_command(const std::vector<std::string>& args) {
   config.validate();  // every bad setting fails here, before any folder or training
   mog::MogRunOptions options;
   options.resume = parser.flag_set("resume");
+  options.restart = parser.flag_set("restart");
   options.progress = parser.flag_set("quiet") ? nullptr : stdout;
   if (options.progress)
     std::printf("mog train: %lld modes, %s, %lld steps, batch %lld, seed %llu -> %s\n",

@@ -1,9 +1,11 @@
 #include "train/mog/mog_config.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/core/device.h"
 #include "engine/core/error.h"
+#include "engine/io/digest.h"
 #include "train/data/mixture_of_gaussians.h"
 #include "train/losses.h"
 #include "train/topk_schedule.h"
@@ -27,6 +29,22 @@ BatchSelection parse_batch_selection(const std::string& s) {
   GANTRY_FAIL("config: unknown batch selection '", s, "' (expected full, top-k or bottom-k)");
 }
 
+namespace {
+
+// A core-set step draws factor * batch candidates and runs greedy k-center over them (time and memory
+// grow with the pool), so the factor and the pool are bounded before any folder is created.
+void check_coreset_factor(const char* option, const char* which, double factor, int64_t batch) {
+  GANTRY_CHECK(std::isfinite(factor) && factor >= 1, option, ": the ", which, " core-set factor must be >= 1, got ",
+               factor);
+  GANTRY_CHECK(factor <= kMaxCoresetFactor, option, ": the ", which, " core-set factor must be at most ",
+               kMaxCoresetFactor, ", got ", factor);
+  const double pool = factor * static_cast<double>(batch);
+  GANTRY_CHECK(pool <= static_cast<double>(kMaxCoresetPool), option, ": ", factor, " x batch ", batch, " = ", pool,
+               " candidates per step exceeds the limit of ", kMaxCoresetPool, " (lower ", option, " or --batch)");
+}
+
+}  // namespace
+
 double MogTrainConfig::nu_count() const { return train::parse_nu(nu, batch); }
 
 void MogTrainConfig::validate() const {
@@ -49,8 +67,8 @@ void MogTrainConfig::validate() const {
       GANTRY_FAIL("--nu: ", e.what());
     }
   }
-  GANTRY_CHECK(!coreset_prior || fz >= 1, "--fz: the prior core-set factor must be >= 1, got ", fz);
-  GANTRY_CHECK(!coreset_data || fx >= 1, "--fx: the data core-set factor must be >= 1, got ", fx);
+  if (coreset_prior) check_coreset_factor("--fz", "prior", fz, batch);
+  if (coreset_data) check_coreset_factor("--fx", "data", fx, batch);
   GANTRY_CHECK(eval_every >= 0, "--eval-every: must be >= 0, got ", eval_every);
   GANTRY_CHECK(eval_samples >= 1, "--eval-samples: must be >= 1, got ", eval_samples);
   GANTRY_CHECK(log_every >= 0, "--log-every: must be >= 0, got ", log_every);
@@ -58,6 +76,25 @@ void MogTrainConfig::validate() const {
   GANTRY_CHECK(threads >= 1 && threads <= 256, "--threads: must be in [1, 256], got ", threads);
   parse_available_device(device);
   GANTRY_CHECK(!out.empty(), "--out: a run folder is required");
+}
+
+std::optional<IdentityDifference> identity_difference(const MogTrainConfig& first, const MogTrainConfig& second) {
+  const nlohmann::json a = first.identity_json(), b = second.identity_json();
+  const auto difference = [&](const std::string& key) {
+    std::string option = key == "selection" ? "topk/--bottomk" : key;
+    std::replace(option.begin(), option.end(), '_', '-');
+    return IdentityDifference{key, "--" + option, a.contains(key) ? a.at(key).dump() : "(off)",
+                              b.contains(key) ? b.at(key).dump() : "(off)"};
+  };
+  // Settings both have first: the feature switches are among them, and a switch that differs says
+  // more than the settings of the feature it turns on or off.
+  for (const auto& [key, value] : a.items())
+    if (b.contains(key) && b.at(key) != value) return difference(key);
+  nlohmann::json keys = a;
+  keys.update(b);
+  for (const auto& [key, unused] : keys.items())
+    if (a.contains(key) != b.contains(key)) return difference(key);
+  return std::nullopt;
 }
 
 Device parse_available_device(const std::string& text) {
@@ -88,25 +125,31 @@ std::string MogTrainConfig::method_name() const {
 }
 
 nlohmann::json MogTrainConfig::identity_json() const {
-  return nlohmann::json{{"modes", modes},
-                        {"batch", batch},
-                        {"seed", seed},
-                        {"loss", loss},
-                        {"lr", lr},
-                        {"beta1", beta1},
-                        {"beta2", beta2},
-                        {"d_steps", d_steps},
-                        {"selection", batch_selection_name(selection)},
-                        {"topk_target", topk_target},
-                        {"gamma", gamma},
-                        {"nu", nu},
-                        {"decay_every", decay_every},
-                        {"coreset_prior", coreset_prior},
-                        {"fz", fz},
-                        {"coreset_data", coreset_data},
-                        {"fx", fx},
-                        {"anneal", anneal}};
+  nlohmann::json j{{"modes", modes},
+                   {"batch", batch},
+                   {"seed", seed},
+                   {"loss", loss},
+                   {"lr", lr},
+                   {"beta1", beta1},
+                   {"beta2", beta2},
+                   {"d_steps", d_steps},
+                   {"selection", batch_selection_name(selection)},
+                   {"coreset_prior", coreset_prior},
+                   {"coreset_data", coreset_data}};
+  // The settings of a feature that is off do not change the run, so they are not part of it.
+  if (selection != BatchSelection::full) {
+    j["topk_target"] = topk_target;
+    j["gamma"] = gamma;
+    j["nu"] = nu;
+    j["decay_every"] = decay_every;
+  }
+  if (coreset_prior) j["fz"] = fz;
+  if (coreset_data) j["fx"] = fx;
+  if (coreset_prior || coreset_data) j["anneal"] = anneal;
+  return j;
 }
+
+std::string MogTrainConfig::identity_hash() const { return io::fnv1a64_hex(identity_json().dump()); }
 
 nlohmann::json MogTrainConfig::to_json() const {
   nlohmann::json j = identity_json();
@@ -134,15 +177,16 @@ MogTrainConfig MogTrainConfig::from_json(const nlohmann::json& j) {
     c.beta2 = j.at("beta2").get<double>();
     c.d_steps = j.at("d_steps").get<int64_t>();
     c.selection = parse_batch_selection(j.at("selection").get<std::string>());
-    c.topk_target = j.at("topk_target").get<std::string>();
-    c.gamma = j.at("gamma").get<double>();
-    c.nu = j.at("nu").get<std::string>();
-    c.decay_every = j.at("decay_every").get<int64_t>();
     c.coreset_prior = j.at("coreset_prior").get<bool>();
-    c.fz = j.at("fz").get<double>();
     c.coreset_data = j.at("coreset_data").get<bool>();
-    c.fx = j.at("fx").get<double>();
-    c.anneal = j.at("anneal").get<bool>();
+    // Settings of features that are off may be absent (see identity_json); the defaults stand in.
+    c.topk_target = j.value("topk_target", c.topk_target);
+    c.gamma = j.value("gamma", c.gamma);
+    c.nu = j.value("nu", c.nu);
+    c.decay_every = j.value("decay_every", c.decay_every);
+    c.fz = j.value("fz", c.fz);
+    c.fx = j.value("fx", c.fx);
+    c.anneal = j.value("anneal", c.anneal);
     c.steps = j.at("steps").get<int64_t>();
     c.eval_every = j.value("eval_every", c.eval_every);
     c.eval_samples = j.value("eval_samples", c.eval_samples);

@@ -3,11 +3,17 @@
 // validation (all checks happen before training starts) and its JSON form (config.json).
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "engine/core/device.h"
 
 namespace gantry::mog {
+
+// Upper bounds of the core-set factors (--fz, --fx) and of the candidates a core-set step draws
+// (factor x batch): beyond them one step would take minutes or run out of memory.
+inline constexpr double kMaxCoresetFactor = 1000;
+inline constexpr int64_t kMaxCoresetPool = int64_t{1} << 20;
 
 enum class BatchSelection { full, top_k, bottom_k };
 
@@ -53,9 +59,20 @@ struct MogTrainConfig {
   std::string method_name() const;
   nlohmann::json to_json() const;
   static MogTrainConfig from_json(const nlohmann::json& j);
-  // The settings a resumed run must share with the run it continues (all but steps and bookkeeping).
+  // The settings a resumed run must share with the run it continues (all but steps and bookkeeping;
+  // the settings of features that are off are left out, as they do not change the run).
   nlohmann::json identity_json() const;
+  // A short stable name of identity_json() (16 hex digits), stored in checkpoints and metrics.json.
+  std::string identity_hash() const;
 };
+
+// The first identity setting (identity_json) in which two configurations differ: its key, the option
+// that sets it, and both values as JSON text ("(off)" where the setting belongs to a feature that is
+// off in that configuration).
+struct IdentityDifference {
+  std::string key, option, first, second;
+};
+std::optional<IdentityDifference> identity_difference(const MogTrainConfig& first, const MogTrainConfig& second);
 
 // A --device value (cpu, cuda, cuda:N) that names a device this machine has; throws gantry::Error
 // naming the option otherwise.

@@ -13,6 +13,7 @@
 #include "train/checkpoint.h"
 #include "train/data/mixture_data_source.h"
 #include "train/mog/mog_evaluation.h"
+#include "train/mog/mog_run_folder.h"
 #include "train/progress_display.h"
 #include "train/run_folder.h"
 
@@ -40,22 +41,26 @@ std::unique_ptr<train::DataSampler> make_data_sampler(const MogTrainConfig& c,
   return std::make_unique<train::CoresetDataSampler>(std::move(source), train::CoresetFactor{c.fx, c.anneal, c.steps});
 }
 
-void check_resumable(const train::RunFolder& folder, const MogTrainConfig& c) {
-  GANTRY_CHECK(folder.exists(kCheckpointFile), "--resume: no ", kCheckpointFile, " in '", folder.root(), "'");
-  if (!folder.exists(kConfigFile)) return;
-  const MogTrainConfig saved = MogTrainConfig::from_json(folder.read_json(kConfigFile));
-  const auto a = saved.identity_json(), b = c.identity_json();
-  for (const auto& [key, value] : a.items())
-    GANTRY_CHECK(b.at(key) == value, "--resume: the run in '", folder.root(), "' was started with ", key, " = ",
-                 value.dump(), " but this invocation has ", key, " = ", b.at(key).dump());
+// The timing of the invocation that trained a run, kept when a later invocation only re-evaluates it.
+void keep_training_timing(const train::RunFolder& folder, int64_t step, nlohmann::json& metrics) {
+  if (!folder.exists(kMetricsFile)) return;
+  const nlohmann::json old = folder.read_json(kMetricsFile);
+  if (old.value("step", int64_t{-1}) != step) return;
+  for (const char* key : {"steps_per_second", "train_seconds", "train_cpu_seconds"})
+    if (old.contains(key)) metrics[key] = old[key];
 }
 
 }  // namespace
 
 MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& options) {
   c.validate();
-  train::RunFolder folder(c.out);
-  if (options.resume) check_resumable(folder, c);
+  TakenRunFolder taken = take_run_folder(c, options.resume, options.restart);
+  const train::RunFolder& folder = taken.folder;
+  MogRunResult result;
+  result.notes = taken.notes;
+  for (const auto& note : taken.notes)
+    if (options.messages) std::fprintf(options.messages, "%s\n", note.c_str());
+  if (options.messages) std::fflush(options.messages);
   openblas_set_num_threads(c.threads);
 
   const models::MogMlpOptions arch;
@@ -83,7 +88,11 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
 
   const train::RunState state{generator.get(), critic.get(), &g_opt, &d_opt, &rng, policy.get()};
   const std::string checkpoint_path = folder.file(kCheckpointFile);
-  if (options.resume) trainer.set_steps_done(train::load_checkpoint(checkpoint_path, state));
+  const train::RunIdentity identity{c.to_json(), c.identity_hash()};
+  if (taken.resumed) {
+    trainer.set_steps_done(train::restore_checkpoint(taken.resumed->checkpoint, state));
+    trainer.note_checkpoint(trainer.steps_done());
+  }
   const int64_t first_step = trainer.steps_done();
   folder.write_json(kConfigFile, c.to_json());
   train::JsonLinesLog log = options.resume ? train::JsonLinesLog(folder.file(kLogFile), first_step)
@@ -111,7 +120,10 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
       log.write(rec);
       eval_history.push_back(rec);
     }
-    if (c.checkpoint_every > 0 && s.step % c.checkpoint_every == 0) train::save_checkpoint(checkpoint_path, state, s.step);
+    if (c.checkpoint_every > 0 && s.step % c.checkpoint_every == 0) {
+      train::save_checkpoint(checkpoint_path, state, s.step, identity);
+      trainer.note_checkpoint(s.step);
+    }
     snapshot = {s.step, c.steps, s.critic_loss, s.generator_loss, s.k};
     if (progress) progress->update(snapshot);
   });
@@ -119,9 +131,9 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   // Wall time counts any time the process was stopped or waited for a core; CPU time (all threads) does not.
   const double cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   if (progress) progress->finish(snapshot);
-  train::save_checkpoint(checkpoint_path, state, trainer.steps_done());
+  const bool trained = trainer.steps_done() > first_step || !taken.resumed;
+  if (trained) train::save_checkpoint(checkpoint_path, state, trainer.steps_done(), identity);
 
-  MogRunResult result;
   result.steps_done = trainer.steps_done();
   result.seconds = seconds;
   result.cpu_seconds = cpu_seconds;
@@ -131,6 +143,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   nlohmann::json metrics{{"step", result.steps_done},
                          {"finished", result.steps_done == c.steps},
                          {"method", c.method_name()},
+                         {"run_id", c.identity_hash()},
                          {"modes", c.modes},
                          {"seed", c.seed},
                          {"final", final_eval.metrics.to_json()},
@@ -138,6 +151,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
                          {"train_seconds", seconds},
                          {"train_cpu_seconds", cpu_seconds},
                          {"history", eval_history}};
+  if (!trained) keep_training_timing(folder, result.steps_done, metrics);
   folder.write_json(kMetricsFile, metrics);
   if (options.write_samples_png)
     plot::write_mog_scatter_png(folder.file(kSamplesFile), final_eval.samples, mixture);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,7 +18,9 @@ namespace gantry::mog {
 
 struct MogRunOptions {
   bool resume = false;            // continue from <out>/checkpoint.safetensors
+  bool restart = false;           // discard a run already in <out> and start afresh
   std::FILE* progress = nullptr;  // progress display stream (nullptr: silent)
+  std::FILE* messages = stdout;   // one-line notes (stale files removed, a run discarded, ...); nullptr: none
   bool write_samples_png = true;
   // Called after every training step (tests record the losses).
   std::function<void(const train::GanStepStats&)> on_step;
@@ -31,6 +34,7 @@ struct MogRunResult {
   double steps_per_second = 0;  // steps of this invocation over its wall time
   double seconds = 0;           // wall time of this invocation's training loop
   double cpu_seconds = 0;       // the process's CPU time (all threads) over the same loop
+  std::vector<std::string> notes;  // the notes printed to MogRunOptions::messages
 };
 
 // The run folder's file names.
@@ -40,7 +44,9 @@ inline constexpr const char* kMetricsFile = "metrics.json";
 inline constexpr const char* kLogFile = "log.jsonl";
 inline constexpr const char* kSamplesFile = "samples.png";
 
-// Validates the config, prepares the run folder (all before training), then trains.
+// Validates the config, takes over the run folder (take_run_folder: refusals before anything changes,
+// then locked for the whole run), then trains. A resume whose checkpoint is already at config.steps
+// trains nothing and re-evaluates the checkpoint.
 MogRunResult run_mog_training(const MogTrainConfig& config, const MogRunOptions& options = {});
 
 }  // namespace gantry::mog
