@@ -38,9 +38,10 @@ RecordedRun check_resumable(const MogTrainConfig& c) {
 }
 
 // Everything that may refuse the run, without changing anything. Returns the resumed run, if any.
-std::optional<RecordedRun> check_run_folder(const MogTrainConfig& c, bool resume, bool restart) {
+// `locked`: this process holds the folder's lock already.
+std::optional<RecordedRun> check_run_folder(const MogTrainConfig& c, bool resume, bool restart, bool locked) {
   GANTRY_CHECK(!(resume && restart), "--resume and --restart are mutually exclusive");
-  if (fs::exists(c.out)) refuse_if_in_use(c.out);
+  if (!locked && fs::exists(c.out)) refuse_if_in_use(c.out);
   if (resume) return check_resumable(c);
   if (!fs::exists(c.out)) return std::nullopt;  // RunFolder creates it (or names why it cannot)
   const std::vector<std::string> present = run_files_in(c.out);
@@ -65,11 +66,11 @@ std::vector<std::string> run_files_in(const std::string& folder) {
 }
 
 TakenRunFolder take_run_folder(const MogTrainConfig& c, bool resume, bool restart) {
-  check_run_folder(c, resume, restart);
+  check_run_folder(c, resume, restart, /*locked=*/false);
   train::RunFolder folder(c.out);
   train::FolderLock lock(c.out);
   // Again under the lock: another process may have written a run here since the first look.
-  TakenRunFolder taken{folder, std::move(lock), check_run_folder(c, resume, restart), {}};
+  TakenRunFolder taken{folder, std::move(lock), check_run_folder(c, resume, restart, /*locked=*/true), {}};
   if (taken.resumed) taken.notes = taken.resumed->notes;
   const std::vector<std::string> stale = folder.remove_stale_temporaries();
   if (!stale.empty())
