@@ -89,8 +89,10 @@ TEST_F(RunFolderTest, AFolderWithOnlyUnrelatedFilesIsUsed) {
 }
 
 TEST_F(RunFolderTest, RestartDiscardsTheEarlierRun) {
-  mog::run_mog_training(config_, quiet_);
-  mog::MogRunOptions restart = quiet_;
+  mog::MogRunOptions with_picture = quiet_;
+  with_picture.write_samples_png = true;
+  mog::run_mog_training(config_, with_picture);
+  mog::MogRunOptions restart = quiet_;  // writes no samples.png: the earlier one must not stay behind
   restart.restart = true;
   config_.steps = 5;
   config_.checkpoint_every = 0;
@@ -99,6 +101,7 @@ TEST_F(RunFolderTest, RestartDiscardsTheEarlierRun) {
   ASSERT_FALSE(r.notes.empty());
   EXPECT_NE(r.notes.back().find("--restart: discarded the earlier run"), std::string::npos) << r.notes.back();
   EXPECT_EQ(mog::load_mog_run(config_.out, "--run").step, 5);
+  EXPECT_FALSE(fs::exists(file(mog::kSamplesFile)));
 }
 
 TEST_F(RunFolderTest, ResumeNeverShortensARun) {
@@ -112,6 +115,7 @@ TEST_F(RunFolderTest, ResumeAtTheCheckpointStepOnlyReevaluates) {
   mog::run_mog_training(config_, quiet_);
   const std::string checkpoint = io::read_file(file(mog::kCheckpointFile));
   const auto metrics_before = nlohmann::json::parse(io::read_file(file(mog::kMetricsFile)));
+  config_.log_every = 5;  // a new cadence changes config.json, not the checkpoint
   const auto r = mog::run_mog_training(config_, resume());
   EXPECT_EQ(r.steps_done, 20);
   ASSERT_FALSE(r.notes.empty());
