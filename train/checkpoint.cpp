@@ -117,8 +117,8 @@ CheckpointFile read_checkpoint(const std::string& path) {
                  "' holds NaN or infinite values; refusing to train or evaluate on it");
   try {
     out.run_state = nlohmann::json::parse(state->second);
-    GANTRY_CHECK(out.run_state.at("format").get<std::string>() == kFormat, "load_checkpoint: '", path,
-                 "' has format ", out.run_state.at("format").dump(), ", expected ", kFormat);
+    GANTRY_CHECK(out.run_state.at("format").get<std::string>() == kFormat, "load_checkpoint: '", path, "' has format ",
+                 out.run_state.at("format").dump(), ", expected ", kFormat);
     out.step = out.run_state.at("step").get<int64_t>();
     const auto config = meta.find(kRunConfigKey), identity = meta.find(kRunIdentityKey);
     GANTRY_CHECK((config == meta.end()) == (identity == meta.end()), "load_checkpoint: '", path, "' has only one of ",

@@ -5,10 +5,9 @@
 // Saved atomically; restoring it continues the run bit-identically. Reading verifies the checksums
 // and refuses non-finite values, so a corrupted or diverged checkpoint is never trained on.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/io/safetensors.h"
 #include "engine/nn/module.h"
@@ -39,10 +38,10 @@ struct RunIdentity {
 struct CheckpointFile {
   std::string path;
   io::TensorFile contents;
-  nlohmann::json run_state;          // the gantry_run_state metadata
+  nlohmann::json run_state;  // the gantry_run_state metadata
   int64_t step = 0;
-  std::optional<RunIdentity> run;    // absent in checkpoints written before runs were embedded
-  bool has_checksums = false;        // false in checkpoints written before tensors were checksummed
+  std::optional<RunIdentity> run;  // absent in checkpoints written before runs were embedded
+  bool has_checksums = false;      // false in checkpoints written before tensors were checksummed
 };
 
 // Throws gantry::Error (and leaves any existing file at `path` as it was) when a tensor is not finite.

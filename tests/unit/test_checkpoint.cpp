@@ -89,7 +89,8 @@ TEST_F(CheckpointFileTest, AChecksumListThatLostATensorIsRefused) {
     sums.erase("critic.0.weight");
     f.metadata["gantry_tensor_crc32"] = sums.dump();
   });
-  EXPECT_TRUE(testing::throws_error_mentioning([&] { train::read_checkpoint(path_); }, {path_, "tensor checksums for"}));
+  EXPECT_TRUE(
+      testing::throws_error_mentioning([&] { train::read_checkpoint(path_); }, {path_, "tensor checksums for"}));
 }
 
 TEST_F(CheckpointFileTest, ADivergedStateIsNotSavedOverTheLastCheckpoint) {
@@ -97,9 +98,9 @@ TEST_F(CheckpointFileTest, ADivergedStateIsNotSavedOverTheLastCheckpoint) {
   TinyRun run(3);
   Tensor w = run.g->parameters()[0];
   w.data_ptr<float>()[0] = std::numeric_limits<float>::infinity();
-  EXPECT_TRUE(testing::throws_error_mentioning([&] { train::save_checkpoint(path_, run.state(), 50, identity_); },
-                                               {"tensor 'generator.0.weight' holds NaN or infinite values at step 50",
-                                                path_, "was not written"}));
+  EXPECT_TRUE(testing::throws_error_mentioning(
+      [&] { train::save_checkpoint(path_, run.state(), 50, identity_); },
+      {"tensor 'generator.0.weight' holds NaN or infinite values at step 50", path_, "was not written"}));
   EXPECT_EQ(io::read_file(path_), before);
 }
 

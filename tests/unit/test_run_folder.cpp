@@ -61,8 +61,8 @@ TEST(AtomicFile, WritabilityIsCheckedWithoutLeavingAnything) {
   EXPECT_TRUE(fs::is_empty(root));
   EXPECT_TRUE(testing::throws_error_mentioning([&] { io::check_writable_file(root, "--png"); },
                                                {"--png", root, "is a folder"}));
-  EXPECT_TRUE(testing::throws_error_mentioning(
-      [&] { io::check_writable_file(root + "/missing/e.json", "--json"); }, {"--json", "missing", "does not exist"}));
+  EXPECT_TRUE(testing::throws_error_mentioning([&] { io::check_writable_file(root + "/missing/e.json", "--json"); },
+                                               {"--json", "missing", "does not exist"}));
   EXPECT_TRUE(testing::throws_error_mentioning([&] { io::check_writable_file("/proc/gantry_e.json", "--json"); },
                                                {"--json", "cannot write '/proc/gantry_e.json'"}));
   fs::remove_all(root);

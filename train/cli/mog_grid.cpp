@@ -59,8 +59,8 @@ CellState inspect_cell(const std::string& folder, const mog::MogTrainConfig& wan
       return CellState::finished;
   }
   GANTRY_CHECK(saved.steps <= wanted.steps, "mog grid: '", folder, "' holds a run of ", saved.steps,
-               " steps but the grid asks for ", wanted.steps, "; a run is never shortened: choose another --out or --steps ",
-               saved.steps, " or more");
+               " steps but the grid asks for ", wanted.steps,
+               "; a run is never shortened: choose another --out or --steps ", saved.steps, " or more");
   if (run.exists(mog::kCheckpointFile)) return CellState::resume;
   return CellState::restart;  // the same run, stopped before its first checkpoint: nothing to keep
 }
@@ -133,7 +133,8 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
         name += std::to_string(m) + "_" + method + "_seed" + std::to_string(s);
         RunCell cell{m, method, s, root.file(name)};
         std::vector<std::string> args = {"--modes", std::to_string(m), "--steps", std::to_string(spec.steps),
-                                         "--seed",  std::to_string(s), "--out",   cell.folder, "--quiet"};
+                                         "--seed",  std::to_string(s), "--out",   cell.folder,
+                                         "--quiet"};
         const std::vector<std::string> flags = method_flags(method);
         for (const auto& f : flags) args.push_back(f);
         // The top-k decay period applies to the methods that select top-k (or bottom-k) samples only.

@@ -107,7 +107,8 @@ void refuse_options_of_features_that_are_off(const ArgParser& p, const mog::MogT
                  ", which this run does not use; drop --", name, " or add ", needs);
   };
   const bool top_k = c.selection != mog::BatchSelection::full;
-  for (const char* name : {"topk-target", "gamma", "nu", "decay-every"}) refuse_unless(top_k, name, "--topk or --bottomk");
+  for (const char* name : {"topk-target", "gamma", "nu", "decay-every"})
+    refuse_unless(top_k, name, "--topk or --bottomk");
   refuse_unless(c.coreset_prior, "fz", "--coreset-prior");
   refuse_unless(c.coreset_data, "fx", "--coreset-data");
   refuse_unless(c.coreset_prior || c.coreset_data, "anneal", "--coreset-prior or --coreset-data");
@@ -117,7 +118,8 @@ void refuse_options_of_features_that_are_off(const ArgParser& p, const mog::MogT
 // given options; options that define the run must repeat its values (run_mog_training checks).
 mog::MogTrainConfig config_from(const ArgParser& p) {
   GANTRY_CHECK(!(p.flag_set("resume") && p.flag_set("restart")), "--resume and --restart are mutually exclusive");
-  mog::MogTrainConfig c = p.flag_set("resume") ? mog::recorded_run_to_resume(p.str("out")).config : mog::MogTrainConfig{};
+  mog::MogTrainConfig c =
+      p.flag_set("resume") ? mog::recorded_run_to_resume(p.str("out")).config : mog::MogTrainConfig{};
   apply_given_options(p, c);
   refuse_options_of_features_that_are_off(p, c);
   return c;

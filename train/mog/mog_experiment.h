@@ -5,10 +5,9 @@
 // resume. `gantry mog train` and the end-to-end tests both call run_mog_training().
 #include <cstdio>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "eval/mog_metrics.h"
 #include "train/gan_trainer.h"

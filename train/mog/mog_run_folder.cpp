@@ -74,8 +74,8 @@ TakenRunFolder take_run_folder(const MogTrainConfig& c, bool resume, bool restar
   if (taken.resumed) taken.notes = taken.resumed->notes;
   const std::vector<std::string> stale = folder.remove_stale_temporaries();
   if (!stale.empty())
-    taken.notes.push_back("removed " + std::to_string(stale.size()) + " stale temporary file(s) of interrupted writes in '" +
-                          c.out + "': " + joined(stale));
+    taken.notes.push_back("removed " + std::to_string(stale.size()) +
+                          " stale temporary file(s) of interrupted writes in '" + c.out + "': " + joined(stale));
   if (restart) {
     const std::vector<std::string> discarded = run_files_in(c.out);
     for (const auto& name : discarded) fs::remove(folder.file(name));

@@ -78,8 +78,8 @@ RecordedRun read_recorded_run(const std::string& path, const std::string& what) 
     run.config = *from_file;
     run.config_source = config_path;
     run.notes.push_back("'" + checkpoint_path + "' predates embedded run configurations" +
-                        (run.checkpoint.has_checksums ? "" : " and tensor checksums") + "; its configuration is read from '" +
-                        config_path + "'");
+                        (run.checkpoint.has_checksums ? "" : " and tensor checksums") +
+                        "; its configuration is read from '" + config_path + "'");
   }
   GANTRY_CHECK(run.config.steps >= run.checkpoint.step, what, ": '", run.config_source, "' describes a run of ",
                run.config.steps, " steps but the checkpoint '", checkpoint_path, "' is at step ", run.checkpoint.step);
@@ -92,8 +92,8 @@ LoadedMogRun load_mog_run(const std::string& path, const std::string& what, std:
   run.config = recorded.config;
   run.checkpoint_path = recorded.checkpoint.path;
   run.notes = recorded.notes;
-  GANTRY_CHECK(!modes || run.config.modes == *modes, "--modes ", *modes, " but the run in '", path,
-               "' was trained on ", run.config.modes, " modes");
+  GANTRY_CHECK(!modes || run.config.modes == *modes, "--modes ", *modes, " but the run in '", path, "' was trained on ",
+               run.config.modes, " modes");
   const models::MogMlpOptions arch;
   Generator rng(run.config.seed);  // initial weights are replaced by the checkpoint's
   run.generator = models::make_mog_generator(arch, rng);
@@ -102,9 +102,9 @@ LoadedMogRun load_mog_run(const std::string& path, const std::string& what, std:
   run.generator_optimizer = std::make_unique<optim::Adam>(run.generator->parameters(), adam);
   run.critic_optimizer = std::make_unique<optim::Adam>(run.critic->parameters(), adam);
   train::FullBatchPolicy policy;  // the analyses take their own steps; a saved schedule is not needed
-  run.step = train::restore_checkpoint(recorded.checkpoint, {run.generator.get(), run.critic.get(),
-                                                             run.generator_optimizer.get(),
-                                                             run.critic_optimizer.get(), &rng, &policy});
+  run.step = train::restore_checkpoint(recorded.checkpoint,
+                                       {run.generator.get(), run.critic.get(), run.generator_optimizer.get(),
+                                        run.critic_optimizer.get(), &rng, &policy});
   return run;
 }
 
