@@ -86,47 +86,46 @@ TEST(GanTrainer, TopKPolicyDrivesTheGeneratorBatch) {
   for (int64_t k : expected_k) EXPECT_EQ(trainer.step().k, k);
 }
 
-TEST(GanTrainer, NonFiniteLossStopsBeforeUpdating) {
+// A trainer whose critic scores everything NaN: its first step diverges.
+struct DivergingTrainer {
   TinyGan s;
   NanCritic critic;
-  optim::Adam d_opt(critic.parameters(), optim::AdamOptions{1e-2});
+  optim::Adam d_opt{critic.parameters(), optim::AdamOptions{1e-2}};
   train::FullBatchPolicy policy;
-  train::GanTrainerOptions o;
-  o.batch_size = 16;
-  train::GanTrainer trainer(*s.g, critic, s.g_opt, d_opt, s.latents, s.data, policy, s.rng, o);
-  try {
-    trainer.step();
-    FAIL() << "a NaN loss was accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("critic loss is"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("nan"), std::string::npos) << e.what();
+  train::GanTrainer trainer{*s.g, critic, s.g_opt, d_opt, s.latents, s.data, policy, s.rng, options()};
+  static train::GanTrainerOptions options() {
+    train::GanTrainerOptions o;
+    o.batch_size = 16;
+    return o;
   }
-  EXPECT_EQ(d_opt.step_count(0), 0);
-  EXPECT_EQ(trainer.steps_done(), 0);
+  // The message of the error one step throws ("no error" when it does not).
+  std::string step_error() {
+    try {
+      trainer.step();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+};
+
+TEST(GanTrainer, NonFiniteLossStopsBeforeUpdating) {
+  DivergingTrainer t;
+  const std::string message = t.step_error();
+  EXPECT_NE(message.find("critic loss is"), std::string::npos) << message;
+  EXPECT_NE(message.find("nan"), std::string::npos) << message;
+  EXPECT_EQ(t.d_opt.step_count(0), 0);
+  EXPECT_EQ(t.trainer.steps_done(), 0);
 }
 
 // The divergence error names the checkpoint the run can go back to, or says there is none yet.
 TEST(GanTrainer, DivergenceErrorNamesTheLastCheckpoint) {
-  TinyGan s;
-  NanCritic critic;
-  optim::Adam d_opt(critic.parameters(), optim::AdamOptions{1e-2});
-  train::FullBatchPolicy policy;
-  train::GanTrainerOptions o;
-  o.batch_size = 16;
-  train::GanTrainer trainer(*s.g, critic, s.g_opt, d_opt, s.latents, s.data, policy, s.rng, o);
-  const auto message = [&] {
-    try {
-      trainer.step();
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  const std::string before = message();
+  DivergingTrainer t;
+  const std::string before = t.step_error();
   EXPECT_NE(before.find("no checkpoint of this run exists yet"), std::string::npos) << before;
   EXPECT_EQ(before.find("intact"), std::string::npos) << before;
-  trainer.note_checkpoint(400);
-  const std::string after = message();
+  t.trainer.note_checkpoint(400);
+  const std::string after = t.step_error();
   EXPECT_NE(after.find("the checkpoint of step 400 is intact"), std::string::npos) << after;
 }
 
