@@ -16,6 +16,7 @@
 
 #include "engine/core/device.h"
 #include "tests/support/temp_folder.h"
+#include "tests/support/test_util.h"
 #include "train/mog/mog_experiment.h"
 
 namespace gantry {
@@ -95,13 +96,6 @@ LearningOutcome train_seeds(mog::MogTrainConfig c, const TempFolder& tmp, const 
   return ok ? ::testing::AssertionSuccess() << o.describe() : ::testing::AssertionFailure() << o.describe();
 }
 
-size_t count_lines(const std::string& path) {
-  std::ifstream in(path);
-  size_t n = 0;
-  for (std::string line; std::getline(in, line);) n += !line.empty();
-  return n;
-}
-
 TEST(MogLearning, RecoversTheNineModesOnTheMedianOfFiveSeeds) {
   TempFolder tmp("learn");
   const LearningOutcome o = train_seeds(short_run_config(), tmp, "run");
@@ -111,7 +105,7 @@ TEST(MogLearning, RecoversTheNineModesOnTheMedianOfFiveSeeds) {
   const fs::path run = tmp.sub("run_seed0");
   for (const char* f : {mog::kConfigFile, mog::kMetricsFile, mog::kLogFile, mog::kCheckpointFile})
     EXPECT_TRUE(fs::exists(run / f)) << f;
-  EXPECT_EQ(count_lines((run / mog::kLogFile).string()), 20u);
+  EXPECT_EQ(testing::count_nonempty_lines((run / mog::kLogFile).string()), 20u);
   const auto metrics = nlohmann::json::parse(std::ifstream((run / mog::kMetricsFile).string()));
   EXPECT_GT(metrics.at("train_cpu_seconds").get<double>(), 0.1);
   EXPECT_TRUE(metrics.at("finished").get<bool>());

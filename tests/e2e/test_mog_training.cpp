@@ -43,13 +43,6 @@ std::vector<StepRecord> train_recording(const mog::MogTrainConfig& c, mog::MogRu
   return steps;
 }
 
-size_t count_lines(const std::string& path) {
-  std::ifstream in(path);
-  size_t n = 0;
-  for (std::string line; std::getline(in, line);) n += !line.empty();
-  return n;
-}
-
 TEST(MogTraining, SameSeedGivesIdenticalRuns) {
   TempFolder tmp("determinism");
   mog::MogTrainConfig c;
@@ -125,8 +118,8 @@ TEST(MogTraining, ResumeIsBitIdentical) {
   const auto metrics = nlohmann::json::parse(std::ifstream((fs::path(c.out) / mog::kMetricsFile).string()));
   EXPECT_EQ(metrics.at("history").size(), 3u);  // steps 60, 120 (before) and 180 (after the resume)
   // The log holds each step record once.
-  EXPECT_EQ(count_lines((fs::path(c.out) / mog::kLogFile).string()),
-            count_lines((fs::path(tmp.sub("straight")) / mog::kLogFile).string()));
+  EXPECT_EQ(testing::count_nonempty_lines((fs::path(c.out) / mog::kLogFile).string()),
+            testing::count_nonempty_lines((fs::path(tmp.sub("straight")) / mog::kLogFile).string()));
 }
 
 TEST(MogTraining, ResumeRefusesAChangedConfig) {
