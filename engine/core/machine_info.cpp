@@ -13,9 +13,9 @@ namespace {
 
 // The flags that decide which BLAS and engine kernels run, in a fixed order.
 const std::vector<std::string>& kernel_relevant_flags() {
-  static const std::vector<std::string> flags = {"avx2",       "fma",        "avx512f",  "avx512bw", "avx512vl",
-                                                 "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16",
-                                                 "amx_int8"};
+  static const std::vector<std::string> flags = {"avx2",     "fma",         "avx512f",     "avx512bw",
+                                                 "avx512vl", "avx512_vnni", "avx512_bf16", "avx512_fp16",
+                                                 "amx_tile", "amx_bf16",    "amx_int8"};
   return flags;
 }
 

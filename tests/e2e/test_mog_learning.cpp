@@ -90,7 +90,7 @@ LearningOutcome train_seeds(mog::MogTrainConfig c, const TempFolder& tmp, const 
 // spraying the plane reaches every mode with a few % high quality and a wide spread; a collapsed one
 // covers one or two modes.
 ::testing::AssertionResult learned_the_mixture(const LearningOutcome& o) {
-  const bool ok = o.median_modes_percent >= 66.0     // at least 6 of 9 modes
+  const bool ok = o.median_modes_percent >= 66.0  // at least 6 of 9 modes
                   && o.median_high_quality_percent >= 50.0 && o.median_within_mode_std > 0 &&
                   o.median_within_mode_std < 0.15;
   return ok ? ::testing::AssertionSuccess() << o.describe() : ::testing::AssertionFailure() << o.describe();
@@ -126,7 +126,8 @@ TEST(MogLearning, TheBarsRejectAnOptimiserThatDoesNotLearn) {
 // The same training on the GPU learns as well as on the CPU: its kernels round differently, so the
 // trajectories drift apart seed by seed, but the medians must not.
 TEST(MogLearning, CudaRunLearnsLikeTheCpu) {
-  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device: the GPU run of the mixture-of-Gaussians trainer is not checked";
+  if (cuda_device_count() == 0)
+    GTEST_SKIP() << "no CUDA device: the GPU run of the mixture-of-Gaussians trainer is not checked";
   TempFolder tmp("cuda");
   mog::MogTrainConfig c = short_run_config();
   c.selection = mog::BatchSelection::top_k;

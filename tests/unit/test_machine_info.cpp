@@ -1,8 +1,8 @@
-#include "engine/core/machine_info.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
+
+#include "engine/core/machine_info.h"
 
 namespace gantry {
 namespace {
