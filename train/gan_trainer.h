@@ -52,9 +52,10 @@ class GanTrainer {
   GanStepStats step();
 
   // Steps until steps_done() == total_steps, writing a log record every log_every steps and calling
-  // after_step (if set) after each step (checkpoints, evaluation, progress).
-  void run(int64_t total_steps, JsonLinesLog* log,
-           const std::function<void(const GanStepStats&)>& after_step = {});
+  // after_step (if set) after each step (checkpoints, evaluation, progress). Returns early, between
+  // steps, when stop (if set) returns true (an interrupt).
+  void run(int64_t total_steps, JsonLinesLog* log, const std::function<void(const GanStepStats&)>& after_step = {},
+           const std::function<bool()>& stop = {});
 
   int64_t steps_done() const { return steps_done_; }
   void set_steps_done(int64_t steps) { steps_done_ = steps; }  // after restoring a checkpoint

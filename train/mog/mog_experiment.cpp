@@ -114,7 +114,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
     if (c.checkpoint_every > 0 && s.step % c.checkpoint_every == 0) train::save_checkpoint(checkpoint_path, state, s.step);
     snapshot = {s.step, c.steps, s.critic_loss, s.generator_loss, s.k};
     if (progress) progress->update(snapshot);
-  });
+  }, options.stop_requested);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Wall time counts any time the process was stopped or waited for a core; CPU time (all threads) does not.
   const double cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
@@ -123,6 +123,8 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
 
   MogRunResult result;
   result.steps_done = trainer.steps_done();
+  result.stopped = result.steps_done < last_step;
+  if (result.stopped) return result;  // interrupted: the checkpoint is all a resume needs
   result.seconds = seconds;
   result.cpu_seconds = cpu_seconds;
   result.steps_per_second = seconds > 0 ? static_cast<double>(trainer.steps_done() - first_step) / seconds : 0;
