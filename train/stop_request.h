@@ -15,8 +15,8 @@ class StopRequest {
   StopRequest& operator=(const StopRequest&) = delete;
 
   bool requested() const { return signal() != 0; }
-  int signal() const;       // the signal received first (SIGINT or SIGTERM); 0 while none
-  int exit_status() const;  // 128 + signal(), the shell's convention (130 for SIGINT, 143 for SIGTERM)
+  int signal() const;               // the signal received first (SIGINT or SIGTERM); 0 while none
+  int exit_status() const;          // 128 + signal(), the shell's convention (130 for SIGINT, 143 for SIGTERM)
   const char* signal_name() const;  // "SIGINT", "SIGTERM" ("" while none)
 };
 

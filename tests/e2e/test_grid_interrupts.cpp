@@ -10,10 +10,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/support/process_util.h"
 #include "tests/support/run_files.h"
@@ -32,10 +31,28 @@ const std::vector<std::string> kRuns = {"m4_baseline_seed0", "m4_topk_seed0"};
 // Runs long enough to be caught running; --checkpoint-every above --steps, so only a graceful stop
 // leaves a checkpoint behind.
 std::vector<std::string> grid_args(const std::string& out) {
-  return {"mog",     "grid",  "--modes",          "4",      "--methods",      "baseline,topk",
-          "--seeds", "1",     "--jobs",           "2",      "--steps",        "2500",
-          "--batch", "16",    "--eval-samples",   "300",    "--progress-every", "0",
-          "--checkpoint-every", "100000",         "--out",  out};
+  return {"mog",
+          "grid",
+          "--modes",
+          "4",
+          "--methods",
+          "baseline,topk",
+          "--seeds",
+          "1",
+          "--jobs",
+          "2",
+          "--steps",
+          "2500",
+          "--batch",
+          "16",
+          "--eval-samples",
+          "300",
+          "--progress-every",
+          "0",
+          "--checkpoint-every",
+          "100000",
+          "--out",
+          out};
 }
 
 // Starts the grid and returns its two training children once both have logged a few steps.
@@ -56,9 +73,17 @@ std::vector<pid_t> wait_for_two_training_runs(GantryProcess& grid, const std::st
 }
 
 void expect_nothing_left_behind(const std::vector<pid_t>& children, const std::string& out) {
-  for (pid_t child : children) EXPECT_TRUE(testing::process_gone(child)) << "run process " << child << " is still there";
+  for (pid_t child : children)
+    EXPECT_TRUE(testing::process_gone(child)) << "run process " << child << " is still there";
   EXPECT_TRUE(testing::processes_mentioning(out).empty()) << "a process still works in " << out;
 }
+
+// A grid folder whose processes are killed when the test ends, so a failed check leaves none running.
+class GridFolder : public TempFolder {
+ public:
+  explicit GridFolder(const std::string& name) : TempFolder(name) {}
+  ~GridFolder() { testing::kill_processes_mentioning(path()); }
+};
 
 class GridSignals : public ::testing::TestWithParam<int> {};
 
@@ -66,7 +91,7 @@ TEST_P(GridSignals, StopTheRunsWriteTheSummaryAndResumeWithTheSameCommand) {
   const int sig = GetParam();
   const std::string name = std::string("SIG") + sigabbrev_np(sig);
   testing::become_subreaper();  // an orphaned run would become our child: visible, and reaped by us
-  TempFolder tmp(std::string("grid_") + sigabbrev_np(sig));
+  GridFolder tmp(std::string("grid_") + sigabbrev_np(sig));
   const std::string out = tmp.sub("grid");
   const auto args = grid_args(out);
   GantryProcess grid(args, tmp.sub("grid.out"), /*new_process_group=*/true);
@@ -116,17 +141,20 @@ TEST_P(GridSignals, StopTheRunsWriteTheSummaryAndResumeWithTheSameCommand) {
   EXPECT_TRUE(finished.at("pending_runs").empty()) << finished.dump(2);
   EXPECT_TRUE(finished.at("interrupted_by").is_null());
   for (const auto& row : finished.at("rows")) EXPECT_EQ(row.at("runs"), 1) << row.dump();
-  for (const auto& run : kRuns) EXPECT_EQ(testing::read_json_file(out + "/" + run + "/metrics.json").at("step"), 2500) << run;
+  for (const auto& run : kRuns)
+    EXPECT_EQ(testing::read_json_file(out + "/" + run + "/metrics.json").at("step"), 2500) << run;
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, GridSignals, ::testing::Values(SIGINT, SIGTERM),
-                         [](const ::testing::TestParamInfo<int>& info) { return std::string(sigabbrev_np(info.param)); });
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return std::string(sigabbrev_np(info.param));
+                         });
 
 // A grid killed outright cannot forward anything; the kernel sends its runs SIGTERM (they checkpoint
 // and exit) instead of leaving them training with no parent.
 TEST(GridKilled, ItsRunsStopWithCheckpointsInsteadOfTrainingOn) {
   testing::become_subreaper();
-  TempFolder tmp("grid_kill9");
+  GridFolder tmp("grid_kill9");
   const std::string out = tmp.sub("grid");
   GantryProcess grid(grid_args(out), tmp.sub("grid.out"));
   const std::vector<pid_t> children = wait_for_two_training_runs(grid, out);

@@ -11,12 +11,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/io/safetensors.h"
 #include "tests/support/process_util.h"
@@ -34,12 +33,40 @@ using testing::TempFolder;
 // A tiny run with every piece of resumable state in play: top-k schedule, both core-sets, evaluations
 // in the log. Every option is given, so a resume does not depend on any default.
 std::vector<std::string> train_args(const std::string& out, int64_t steps, int64_t checkpoint_every) {
-  return {"mog",         "train", "--modes",       "4",   "--steps",      std::to_string(steps),
-          "--batch",     "16",    "--seed",        "7",   "--lr",         "1e-3",
-          "--topk",      "--decay-every",          "5",   "--gamma",      "0.9",
-          "--nu",        "0.5",   "--coreset-prior",      "--coreset-data",
-          "--eval-every", "25",   "--eval-samples", "300", "--log-every", "1",
-          "--checkpoint-every", std::to_string(checkpoint_every), "--threads", "1", "--quiet", "--out", out};
+  return {"mog",
+          "train",
+          "--modes",
+          "4",
+          "--steps",
+          std::to_string(steps),
+          "--batch",
+          "16",
+          "--seed",
+          "7",
+          "--lr",
+          "1e-3",
+          "--topk",
+          "--decay-every",
+          "5",
+          "--gamma",
+          "0.9",
+          "--nu",
+          "0.5",
+          "--coreset-prior",
+          "--coreset-data",
+          "--eval-every",
+          "25",
+          "--eval-samples",
+          "300",
+          "--log-every",
+          "1",
+          "--checkpoint-every",
+          std::to_string(checkpoint_every),
+          "--threads",
+          "1",
+          "--quiet",
+          "--out",
+          out};
 }
 
 std::vector<std::string> with_resume(std::vector<std::string> args) {
@@ -109,7 +136,7 @@ TEST(TrainInterrupts, SigkillAtRandomPointsThenResumingIsBitIdentical) {
   // atomic write to be in flight (a temp file present) and kills right then. With a checkpoint every
   // step, writes take most of the time, so many kills land inside one.
   std::mt19937 rng(20261201);
-  std::uniform_int_distribution<int> delay_ms(0, 120);
+  std::uniform_int_distribution<int> delay_ms(0, 300);
   std::bernoulli_distribution kill_inside_a_write(0.7);
   constexpr int kKills = 6;
   int kills = 0, kills_inside_a_write = 0;
@@ -192,7 +219,9 @@ TEST_P(TrainSignals, StopWithACheckpointAndResumeBitIdentically) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, TrainSignals, ::testing::Values(SIGINT, SIGTERM),
-                         [](const ::testing::TestParamInfo<int>& info) { return std::string(sigabbrev_np(info.param)); });
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return std::string(sigabbrev_np(info.param));
+                         });
 
 // A second signal while the run is stopping ends it at once (default action) instead of waiting.
 TEST(TrainSignals, ASecondSignalWhileStoppingKillsAtOnce) {

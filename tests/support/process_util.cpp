@@ -151,6 +151,10 @@ std::vector<pid_t> processes_mentioning(const std::string& text) {
   return out;
 }
 
+void kill_processes_mentioning(const std::string& text) {
+  for (pid_t pid : processes_mentioning(text)) ::kill(pid, SIGKILL);
+}
+
 bool process_gone(pid_t pid) {
   int status = 0;
   ::waitpid(pid, &status, WNOHANG);  // a zombie child of ours still "exists" until reaped

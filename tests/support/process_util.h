@@ -55,6 +55,8 @@ bool wait_until(const std::function<bool()>& ready, Millis timeout);
 std::vector<pid_t> children_of(pid_t parent);
 // Processes (other than zombies) whose command line contains `text`, from /proc.
 std::vector<pid_t> processes_mentioning(const std::string& text);
+// SIGKILLs every process processes_mentioning(text) finds (the clean-up after a failed check).
+void kill_processes_mentioning(const std::string& text);
 // True when no process has this pid any more; reaps it first when it is a child of this process.
 bool process_gone(pid_t pid);
 // Makes this process the reaper of its orphaned descendants (prctl PR_SET_CHILD_SUBREAPER), so a test

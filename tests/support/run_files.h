@@ -1,8 +1,7 @@
 #pragma once
 // Test helpers around run folders: a temporary folder per test, and the files a run writes read back.
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace gantry::testing {
 

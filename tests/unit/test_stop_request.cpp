@@ -38,7 +38,8 @@ volatile sig_atomic_t g_previous_handler_ran = 0;
 extern "C" void previous_handler(int) { g_previous_handler_ran = 1; }
 
 TEST(StopRequest, RestoresThePreviousHandlers) {
-  struct sigaction mine {}, saved {};
+  struct sigaction mine {
+  }, saved{};
   mine.sa_handler = previous_handler;
   sigemptyset(&mine.sa_mask);
   ASSERT_EQ(::sigaction(SIGTERM, &mine, &saved), 0);

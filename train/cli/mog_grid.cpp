@@ -173,9 +173,9 @@ MogGridResult run_mog_grid(const MogGridSpec& spec) {
   const train::FolderLock lock(spec.out);
 
   // Every cell's folder is inspected before any run starts.
-  std::vector<ChildJob> jobs;       // one per cell; exit_status 0 for cells kept from earlier
-  std::vector<size_t> to_run;       // indices of the cells that train now
-  std::vector<bool> resuming;       // per cell: continues from its checkpoint
+  std::vector<ChildJob> jobs;  // one per cell; exit_status 0 for cells kept from earlier
+  std::vector<size_t> to_run;  // indices of the cells that train now
+  std::vector<bool> resuming;  // per cell: continues from its checkpoint
   const std::string exe = self_executable_path();
   for (size_t i = 0; i < cells.size(); ++i) {
     const RunCell& cell = cells[i];
@@ -236,9 +236,10 @@ MogGridResult run_mog_grid(const MogGridSpec& spec) {
   hooks.tick_seconds = spec.progress_every_seconds;
   hooks.stop_signal = [&stop] { return stop.signal(); };
   hooks.on_stop = [&](int) {
-    std::printf("mog grid: %s received; starting no more runs and stopping the running ones (each finishes its "
-                "step and saves a checkpoint; a second signal stops everything at once)\n",
-                stop.signal_name());
+    std::printf(
+        "mog grid: %s received; starting no more runs and stopping the running ones (each finishes its "
+        "step and saves a checkpoint; a second signal stops everything at once)\n",
+        stop.signal_name());
     std::fflush(stdout);
   };
   run_child_jobs(pending, spec.jobs, hooks);

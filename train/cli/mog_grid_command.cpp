@@ -38,9 +38,7 @@ double progress_seconds(const ArgParser& p) {
 }
 
 // Two runs at a time, or one on a single-core machine (--jobs is refused above the core count).
-std::string default_jobs() {
-  return std::to_string(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
-}
+std::string default_jobs() { return std::to_string(std::clamp(std::thread::hardware_concurrency(), 1u, 2u)); }
 
 std::vector<int64_t> integer_list(const ArgParser& p, const std::string& name) {
   std::vector<int64_t> values;

@@ -79,6 +79,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   trainer_options.critic_steps = c.d_steps;
   trainer_options.loss = train::parse_gan_loss(c.loss);
   trainer_options.log_every = c.log_every;
+  trainer_options.stop = options.stop_requested;
   train::GanTrainer trainer(*generator, *critic, g_opt, d_opt, *latents, *data, *policy, rng, trainer_options);
 
   const train::RunState state{generator.get(), critic.get(), &g_opt, &d_opt, &rng, policy.get()};
@@ -114,7 +115,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
     if (c.checkpoint_every > 0 && s.step % c.checkpoint_every == 0) train::save_checkpoint(checkpoint_path, state, s.step);
     snapshot = {s.step, c.steps, s.critic_loss, s.generator_loss, s.k};
     if (progress) progress->update(snapshot);
-  }, options.stop_requested);
+  });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Wall time counts any time the process was stopped or waited for a core; CPU time (all threads) does not.
   const double cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
