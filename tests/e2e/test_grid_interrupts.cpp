@@ -16,6 +16,7 @@
 
 #include "tests/support/process_util.h"
 #include "tests/support/run_files.h"
+#include "tests/support/temp_folder.h"
 #include "train/run_progress.h"
 
 namespace gantry {
@@ -81,7 +82,7 @@ void expect_nothing_left_behind(const std::vector<pid_t>& children, const std::s
 // A grid folder whose processes are killed when the test ends, so a failed check leaves none running.
 class GridFolder : public TempFolder {
  public:
-  explicit GridFolder(const std::string& name) : TempFolder(name) {}
+  explicit GridFolder(const std::string& name) : TempFolder(name) { fs::create_directories(path()); }
   ~GridFolder() { testing::kill_processes_mentioning(path()); }
 };
 

@@ -20,6 +20,7 @@
 #include "engine/io/safetensors.h"
 #include "tests/support/process_util.h"
 #include "tests/support/run_files.h"
+#include "tests/support/temp_folder.h"
 #include "train/run_progress.h"
 
 namespace gantry {
@@ -128,6 +129,7 @@ std::vector<std::string> temp_files_of(const std::string& folder, pid_t pid) {
 
 TEST(TrainInterrupts, SigkillAtRandomPointsThenResumingIsBitIdentical) {
   TempFolder tmp("kill");
+  fs::create_directories(tmp.path());
   constexpr int64_t kSteps = 240;
   const std::string reference = tmp.sub("reference"), run = tmp.sub("run");
   train_to_completion(train_args(reference, kSteps, 1), tmp.sub("reference.out"));
@@ -190,6 +192,7 @@ class TrainSignals : public ::testing::TestWithParam<int> {};
 TEST_P(TrainSignals, StopWithACheckpointAndResumeBitIdentically) {
   const int sig = GetParam();
   TempFolder tmp(std::string("stop_") + sigabbrev_np(sig));
+  fs::create_directories(tmp.path());
   constexpr int64_t kSteps = 1500;
   const std::string reference = tmp.sub("reference"), run = tmp.sub("run");
   train_to_completion(train_args(reference, kSteps, 0), tmp.sub("reference.out"));
@@ -226,6 +229,7 @@ INSTANTIATE_TEST_SUITE_P(Signals, TrainSignals, ::testing::Values(SIGINT, SIGTER
 // A second signal while the run is stopping ends it at once (default action) instead of waiting.
 TEST(TrainSignals, ASecondSignalWhileStoppingKillsAtOnce) {
   TempFolder tmp("second_signal");
+  fs::create_directories(tmp.path());
   const std::string run = tmp.sub("run");
   GantryProcess p(train_args(run, 100000, 0), tmp.sub("run.out"));
   ASSERT_TRUE(testing::wait_until([&] { return train::last_logged_step(run + "/log.jsonl") >= 5 || !p.running(); },

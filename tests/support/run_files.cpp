@@ -1,29 +1,9 @@
 #include "tests/support/run_files.h"
 
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
-
 #include "engine/io/atomic_file.h"
 #include "engine/io/safetensors.h"
 
 namespace gantry::testing {
-
-namespace fs = std::filesystem;
-
-TempFolder::TempFolder(const std::string& name)
-    : path_((fs::temp_directory_path() / ("gantry_test_" + name + "_" + std::to_string(::getpid()))).string()) {
-  fs::remove_all(path_);
-  fs::create_directories(path_);
-}
-
-TempFolder::~TempFolder() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
-std::string TempFolder::sub(const std::string& name) const { return (fs::path(path_) / name).string(); }
 
 nlohmann::json read_json_file(const std::string& path) { return nlohmann::json::parse(io::read_file(path)); }
 

@@ -1,23 +1,9 @@
 #pragma once
-// Test helpers around run folders: a temporary folder per test, and the files a run writes read back.
+// Test helpers that read back the files a training run writes.
 #include <nlohmann/json.hpp>
 #include <string>
 
 namespace gantry::testing {
-
-// A fresh, empty folder under the temp directory (named after the test and this pid), removed at the end.
-class TempFolder {
- public:
-  explicit TempFolder(const std::string& name);
-  ~TempFolder();
-  TempFolder(const TempFolder&) = delete;
-  TempFolder& operator=(const TempFolder&) = delete;
-  const std::string& path() const { return path_; }
-  std::string sub(const std::string& name) const;
-
- private:
-  std::string path_;
-};
 
 nlohmann::json read_json_file(const std::string& path);
 
