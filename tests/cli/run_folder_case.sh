@@ -2,7 +2,7 @@
 # run_folder_case.sh GANTRY WORKDIR CASE: one scenario of how `gantry mog train`, `mog eval`, `mog grid`,
 # `mog compare` and `mog directions` treat a run folder that already holds a run. Each case works in
 # its own WORKDIR/CASE; a refused command must exit non-zero, print a message matching what is
-# expected, and leave every file of the run folder exactly as it was (names and contents compared).
+# expected, and leave every file of the run folder exactly as it was (expect_failure_unchanged.sh).
 set -u
 gantry="$1"
 work="$2/$3"
@@ -10,15 +10,18 @@ case_name="$3"
 rm -rf "$work"
 mkdir -p "$work"
 run="$work/run"
+here=$(dirname "$0")
 
 fail() {
   echo "FAIL ($case_name): $*"
   exit 1
 }
-# A tiny run: 20 steps, checkpoints at 10 and 20.
-tiny() { "$gantry" mog train --modes 4 --steps 20 --batch 16 --eval-samples 200 --checkpoint-every 10 --quiet "$@"; }
-# Every file below a folder (hidden ones too) with its SHA-256.
-snapshot() { (cd "$1" 2>/dev/null && find . -type f | LC_ALL=C sort | xargs -r sha256sum); }
+# A tiny run: 20 steps, checkpoints at 10 and 20 ("$gantry" $tiny_args works where a function cannot).
+tiny_args="mog train --modes 4 --steps 20 --batch 16 --eval-samples 200 --checkpoint-every 10 --quiet"
+tiny() { "$gantry" $tiny_args "$@"; }
+# A background process the case started is stopped however the case ends.
+background=""
+trap '[ -z "$background" ] || kill "$background" 2>/dev/null' EXIT
 # passes REGEX CMD...: CMD must succeed and print a line matching REGEX.
 passes() {
   regex="$1"
@@ -27,18 +30,13 @@ passes() {
   printf '%s\n' "$out"
   printf '%s\n' "$out" | grep -Eq -- "$regex" || fail "no output matching: $regex"
 }
-# refused FOLDER REGEX CMD...: CMD must fail with a message matching REGEX and change nothing in FOLDER.
+# refused FOLDER REGEX CMD...: CMD must fail with a message matching REGEX and change nothing in FOLDER
+# (expect_failure_unchanged.sh compares every path and its contents before and after).
 refused() {
-  folder="$1"
-  regex="$2"
-  shift 2
-  before=$(snapshot "$folder")
-  out=$("$@" 2>&1)
+  out=$(sh "$here/expect_failure_unchanged.sh" "$@" 2>&1)
   status=$?
   printf '%s\n' "$out"
-  [ "$status" -ne 0 ] || fail "expected a non-zero exit: $*"
-  printf '%s\n' "$out" | grep -Eq -- "$regex" || fail "no message matching: $regex"
-  [ "$(snapshot "$folder")" = "$before" ] || fail "files in '$folder' changed"
+  [ "$status" -eq 0 ] || fail "not refused as expected: $*"
 }
 json_value() { grep -E "^ *\"$2\": " "$1" | head -1 | sed -E 's/^ *"[^"]*": //; s/,$//'; }
 expect_value() {
@@ -55,14 +53,14 @@ dead_pid() {
 case "$case_name" in
   existing_run_refused)
     tiny --out "$run" >/dev/null || fail "first run failed"
-    refused "$run" "--out: '$run' already holds a run \\(config.json, checkpoint.safetensors, metrics.json, log.jsonl, samples.png\\).*--resume.*--restart" tiny --out "$run"
-    refused "$run" "already holds a run" tiny --modes 9 --lr 1e-3 --out "$run"
+    refused "$run" "--out: '$run' already holds a run \\(config.json, checkpoint.safetensors, metrics.json, log.jsonl, samples.png\\).*--resume.*--restart" "$gantry" $tiny_args --out "$run"
+    refused "$run" "already holds a run" "$gantry" $tiny_args --modes 9 --lr 1e-3 --out "$run"
     # Part of a run is still a run: a config.json alone, or a checkpoint alone.
     rm "$run/checkpoint.safetensors" "$run/metrics.json" "$run/log.jsonl" "$run/samples.png"
-    refused "$run" "already holds a run \\(config.json\\)" tiny --out "$run"
+    refused "$run" "already holds a run \\(config.json\\)" "$gantry" $tiny_args --out "$run"
     tiny --out "$work/other" >/dev/null || fail "second run failed"
     rm "$work/other/config.json" "$work/other/metrics.json" "$work/other/log.jsonl" "$work/other/samples.png"
-    refused "$work/other" "already holds a run \\(checkpoint.safetensors\\)" tiny --out "$work/other"
+    refused "$work/other" "already holds a run \\(checkpoint.safetensors\\)" "$gantry" $tiny_args --out "$work/other"
     ;;
   unrelated_files_accepted)
     mkdir -p "$run"
@@ -73,7 +71,7 @@ case "$case_name" in
   restart_discards)
     tiny --out "$run" >/dev/null || fail "first run failed"
     echo "keep me" >"$run/eval.json"
-    refused "$run" "mutually exclusive" tiny --out "$run" --resume --restart
+    refused "$run" "mutually exclusive" "$gantry" $tiny_args --out "$run" --resume --restart
     passes "--restart: discarded the earlier run in '$run' \\(config.json, checkpoint.safetensors, metrics.json, log.jsonl, samples.png\\)" \
       tiny --steps 10 --out "$run" --restart
     expect_value "$run/metrics.json" step 10
@@ -169,19 +167,21 @@ case "$case_name" in
     # A resumed run that keeps training (no log lines, no checkpoints until it ends) holds the lock.
     "$gantry" mog train --resume --steps 100000000 --log-every 0 --checkpoint-every 0 --quiet --out "$run" &
     trainer=$!
+    background=$trainer
     for _ in $(seq 1 300); do
       [ "$(cat "$run/.gantry.lock" 2>/dev/null)" = "$trainer" ] && break
       sleep 0.1
     done
-    [ "$(cat "$run/.gantry.lock" 2>/dev/null)" = "$trainer" ] || { kill "$trainer"; fail "the training never took the lock"; }
+    [ "$(cat "$run/.gantry.lock" 2>/dev/null)" = "$trainer" ] || fail "the training never took the lock"
     sleep 0.5  # past its start-up writes (config.json, log.jsonl)
     refused "$run" "run folder: '$run' is in use by another gantry process \\(pid $trainer\\)" \
       "$gantry" mog train --resume --steps 200 --out "$run"
-    refused "$run" "is in use by another gantry process \\(pid $trainer\\)" tiny --out "$run" --restart
+    refused "$run" "is in use by another gantry process \\(pid $trainer\\)" "$gantry" $tiny_args --out "$run" --restart
     # mog eval reads the folder while it is locked.
     passes "step 20 of 100000000" "$gantry" mog eval --run "$run" --samples 100
     kill "$trainer"
     wait "$trainer"
+    background=""
     ;;
   eval_unwritable_output_refused)
     tiny --out "$run" >/dev/null || fail "first run failed"
