@@ -50,6 +50,16 @@ dead_pid() {
   echo "$pid"
 }
 
+# Waits until the process PID holds the lock of $run, and past its start-up writes.
+wait_for_lock() {
+  for _ in $(seq 1 300); do
+    [ "$(cat "$run/.gantry.lock" 2>/dev/null)" = "$1" ] && break
+    sleep 0.1
+  done
+  [ "$(cat "$run/.gantry.lock" 2>/dev/null)" = "$1" ] || fail "the training never took the lock"
+  sleep 0.5  # config.json and log.jsonl are written right after the lock is taken
+}
+
 case "$case_name" in
   existing_run_refused)
     tiny --out "$run" >/dev/null || fail "first run failed"
@@ -168,12 +178,7 @@ case "$case_name" in
     "$gantry" mog train --resume --steps 100000000 --log-every 0 --checkpoint-every 0 --quiet --out "$run" &
     trainer=$!
     background=$trainer
-    for _ in $(seq 1 300); do
-      [ "$(cat "$run/.gantry.lock" 2>/dev/null)" = "$trainer" ] && break
-      sleep 0.1
-    done
-    [ "$(cat "$run/.gantry.lock" 2>/dev/null)" = "$trainer" ] || fail "the training never took the lock"
-    sleep 0.5  # past its start-up writes (config.json, log.jsonl)
+    wait_for_lock "$trainer"
     refused "$run" "run folder: '$run' is in use by another gantry process \\(pid $trainer\\)" \
       "$gantry" mog train --resume --steps 200 --out "$run"
     refused "$run" "is in use by another gantry process \\(pid $trainer\\)" "$gantry" $tiny_args --out "$run" --restart
@@ -182,6 +187,25 @@ case "$case_name" in
     kill "$trainer"
     wait "$trainer"
     background=""
+    ;;
+  resume_command_after_restart)
+    tiny --out "$run" >/dev/null || fail "first run failed"
+    "$gantry" $tiny_args --steps 100000000 --log-every 0 --checkpoint-every 0 --restart --out "$run" >"$work/stopped.out" 2>&1 &
+    trainer=$!
+    background=$trainer
+    wait_for_lock "$trainer"
+    kill -TERM "$trainer"
+    wait "$trainer"
+    status=$?
+    background=""
+    cat "$work/stopped.out"
+    [ "$status" -eq 143 ] || fail "exit status $status, expected 143 (SIGTERM)"
+    resume=$(grep -A1 "To resume, run:" "$work/stopped.out" | tail -1)
+    case "$resume" in
+      *--restart*) fail "the resume command would discard the run again: $resume" ;;
+      *--resume*) ;;
+      *) fail "no resume command printed" ;;
+    esac
     ;;
   eval_unwritable_output_refused)
     tiny --out "$run" >/dev/null || fail "first run failed"

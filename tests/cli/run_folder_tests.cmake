@@ -5,7 +5,7 @@ set(RUN_FOLDER_CASES
     existing_run_refused unrelated_files_accepted restart_discards resume_fewer_steps_refused
     resume_at_checkpoint_step_reevaluates resume_uses_recorded_config resume_identity_option_refused
     resume_without_config_json eval_without_config_json edited_config_refused stale_temporary_removed
-    corrupt_checkpoint_refused second_process_refused eval_unwritable_output_refused huge_coreset_factor_refused
+    corrupt_checkpoint_refused second_process_refused resume_command_after_restart eval_unwritable_output_refused huge_coreset_factor_refused
     grid_restarts_run_without_checkpoint compare_rerun_keeps_finished directions_rerun)
 foreach(case IN LISTS RUN_FOLDER_CASES)
   add_test(NAME cli_run_folder_${case}
