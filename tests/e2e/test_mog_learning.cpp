@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/core/device.h"
+#include "engine/core/machine_info.h"
 #include "tests/support/temp_folder.h"
 #include "tests/support/test_util.h"
 #include "train/mog/mog_experiment.h"
@@ -109,6 +110,8 @@ TEST(MogLearning, RecoversTheNineModesOnTheMedianOfFiveSeeds) {
   const auto metrics = nlohmann::json::parse(std::ifstream((run / mog::kMetricsFile).string()));
   EXPECT_GT(metrics.at("train_cpu_seconds").get<double>(), 0.1);
   EXPECT_TRUE(metrics.at("finished").get<bool>());
+  EXPECT_EQ(metrics.at("machine").at("blas_core"), this_machine().blas_core);
+  EXPECT_EQ(metrics.at("machine").at("cpu_model"), this_machine().cpu_model);
 }
 
 // The negative control: the same check on generators whose optimiser barely moves the weights (a step

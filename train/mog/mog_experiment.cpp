@@ -6,6 +6,7 @@
 #include <ctime>
 #include <memory>
 
+#include "engine/core/machine_info.h"
 #include "engine/ops/ops.h"
 #include "engine/optim/adam.h"
 #include "eval/plot/mog_scatter_plot.h"
@@ -46,7 +47,7 @@ void keep_training_timing(const train::RunFolder& folder, int64_t step, nlohmann
   if (!folder.exists(kMetricsFile)) return;
   const nlohmann::json old = folder.read_json(kMetricsFile);
   if (old.value("step", int64_t{-1}) != step) return;
-  for (const char* key : {"steps_per_second", "train_seconds", "train_cpu_seconds"})
+  for (const char* key : {"steps_per_second", "train_seconds", "train_cpu_seconds", "machine"})
     if (old.contains(key)) metrics[key] = old[key];
 }
 
@@ -153,6 +154,8 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
                          {"steps_per_second", result.steps_per_second},
                          {"train_seconds", seconds},
                          {"train_cpu_seconds", cpu_seconds},
+                         // The trajectory of a seed depends on the CPU's BLAS kernels: name them.
+                         {"machine", this_machine().to_json()},
                          {"history", eval_history}};
   if (!trained) keep_training_timing(folder, result.steps_done, metrics);
   folder.write_json(kMetricsFile, metrics);
