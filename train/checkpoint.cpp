@@ -1,7 +1,10 @@
 #include "train/checkpoint.h"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
+#include <system_error>
 
+#include "engine/io/json_integer.h"
 #include "engine/io/safetensors.h"
 
 namespace gantry::train {
@@ -31,6 +34,18 @@ std::vector<std::pair<std::string, Tensor>> with_prefix(const io::NamedTensors& 
   return out;
 }
 
+// A uint64 saved as a decimal string: digits only, in range (std::stoull would take "-1" or " 1").
+uint64_t rng_state_field(const nlohmann::json& run, const char* key, const std::string& path) {
+  const std::string text = run.at(key).get<std::string>();
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  GANTRY_CHECK(!text.empty() && text.find_first_not_of("0123456789") == std::string::npos && ec == std::errc() &&
+                   end == text.data() + text.size(),
+               "load_checkpoint: '", path, "' has a malformed RNG state: ", key, " '", text,
+               "' is not a decimal number in [0, 2^64)");
+  return value;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const RunState& s, int64_t step) {
@@ -51,7 +66,11 @@ void save_checkpoint(const std::string& path, const RunState& s, int64_t step) {
 
 int64_t load_checkpoint(const std::string& path, const RunState& s) {
   check_complete(s);
-  const io::TensorFile file = io::load_safetensors(path);
+  return restore_checkpoint(io::load_safetensors(path), path, s);
+}
+
+int64_t restore_checkpoint(const io::TensorFile& file, const std::string& path, const RunState& s) {
+  check_complete(s);
   const auto it = file.metadata.find("gantry_run_state");
   GANTRY_CHECK(it != file.metadata.end(), "load_checkpoint: '", path,
                "' has no gantry_run_state metadata (not a GAN run checkpoint)");
@@ -64,14 +83,11 @@ int64_t load_checkpoint(const std::string& path, const RunState& s) {
     s.critic->load_state_dict(with_prefix(file.tensors, kCritic));
     s.generator_optimizer->load_state_dict(with_prefix(file.tensors, kGeneratorOpt));
     s.critic_optimizer->load_state_dict(with_prefix(file.tensors, kCriticOpt));
-    s.rng->set_state(std::stoull(run.at("rng_seed").get<std::string>()),
-                     std::stoull(run.at("rng_offset").get<std::string>()));
+    s.rng->set_state(rng_state_field(run, "rng_seed", path), rng_state_field(run, "rng_offset", path));
     s.policy->load_state(run.at("policy"));
-    return run.at("step").get<int64_t>();
+    return io::require_json_integer<int64_t>(run.at("step"), "load_checkpoint: '" + path + "': 'step'");
   } catch (const nlohmann::json::exception& e) {
     GANTRY_FAIL("load_checkpoint: '", path, "' has malformed run-state metadata: ", e.what());
-  } catch (const std::logic_error& e) {  // stoull
-    GANTRY_FAIL("load_checkpoint: '", path, "' has a malformed RNG state: ", e.what());
   }
 }
 

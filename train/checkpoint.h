@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/io/safetensors.h"
 #include "engine/nn/module.h"
 #include "engine/optim/optimizer.h"
 #include "engine/random/generator.h"
@@ -26,5 +27,7 @@ void save_checkpoint(const std::string& path, const RunState& state, int64_t ste
 // Restores into `state` and returns the saved step. Throws gantry::Error naming the file when it is
 // missing, truncated or does not match the models.
 int64_t load_checkpoint(const std::string& path, const RunState& state);
+// The same from a checkpoint's parsed tensors and metadata; errors name `source` (the file).
+int64_t restore_checkpoint(const io::TensorFile& file, const std::string& source, const RunState& state);
 
 }  // namespace gantry::train

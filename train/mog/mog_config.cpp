@@ -4,6 +4,7 @@
 
 #include "engine/core/device.h"
 #include "engine/core/error.h"
+#include "engine/io/json_integer.h"
 #include "train/data/mixture_of_gaussians.h"
 #include "train/losses.h"
 #include "train/topk_schedule.h"
@@ -122,33 +123,49 @@ nlohmann::json MogTrainConfig::to_json() const {
   return j;
 }
 
+namespace {
+
+// An integer field: a JSON integer that fits (nlohmann's get<> casts floats, undefined behaviour out
+// of range, and wraps values outside the type).
+template <typename Int>
+Int integer_field(const nlohmann::json& j, const char* key) {
+  return io::require_json_integer<Int>(j.at(key), std::string("config: '") + key + "'");
+}
+
+template <typename Int>
+Int integer_field_or(const nlohmann::json& j, const char* key, Int fallback) {
+  return j.contains(key) ? integer_field<Int>(j, key) : fallback;
+}
+
+}  // namespace
+
 MogTrainConfig MogTrainConfig::from_json(const nlohmann::json& j) {
   MogTrainConfig c;
   try {
-    c.modes = j.at("modes").get<int64_t>();
-    c.batch = j.at("batch").get<int64_t>();
-    c.seed = j.at("seed").get<uint64_t>();
+    c.modes = integer_field<int64_t>(j, "modes");
+    c.batch = integer_field<int64_t>(j, "batch");
+    c.seed = integer_field<uint64_t>(j, "seed");
     c.loss = j.at("loss").get<std::string>();
     c.lr = j.at("lr").get<double>();
     c.beta1 = j.at("beta1").get<double>();
     c.beta2 = j.at("beta2").get<double>();
-    c.d_steps = j.at("d_steps").get<int64_t>();
+    c.d_steps = integer_field<int64_t>(j, "d_steps");
     c.selection = parse_batch_selection(j.at("selection").get<std::string>());
     c.topk_target = j.at("topk_target").get<std::string>();
     c.gamma = j.at("gamma").get<double>();
     c.nu = j.at("nu").get<std::string>();
-    c.decay_every = j.at("decay_every").get<int64_t>();
+    c.decay_every = integer_field<int64_t>(j, "decay_every");
     c.coreset_prior = j.at("coreset_prior").get<bool>();
     c.fz = j.at("fz").get<double>();
     c.coreset_data = j.at("coreset_data").get<bool>();
     c.fx = j.at("fx").get<double>();
     c.anneal = j.at("anneal").get<bool>();
-    c.steps = j.at("steps").get<int64_t>();
-    c.eval_every = j.value("eval_every", c.eval_every);
-    c.eval_samples = j.value("eval_samples", c.eval_samples);
-    c.log_every = j.value("log_every", c.log_every);
-    c.checkpoint_every = j.value("checkpoint_every", c.checkpoint_every);
-    c.threads = j.value("threads", c.threads);
+    c.steps = integer_field<int64_t>(j, "steps");
+    c.eval_every = integer_field_or(j, "eval_every", c.eval_every);
+    c.eval_samples = integer_field_or(j, "eval_samples", c.eval_samples);
+    c.log_every = integer_field_or(j, "log_every", c.log_every);
+    c.checkpoint_every = integer_field_or(j, "checkpoint_every", c.checkpoint_every);
+    c.threads = integer_field_or(j, "threads", c.threads);
     c.device = j.value("device", c.device);
     c.out = j.value("out", c.out);
   } catch (const nlohmann::json::exception& e) {
