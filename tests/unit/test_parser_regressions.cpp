@@ -3,22 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <filesystem>
-#include <memory>
 #include <string>
-#include <unistd.h>
 
 #include "engine/core/device.h"
 #include "engine/io/safetensors.h"
-#include "engine/optim/adam.h"
-#include "models/mog_mlp.h"
 #include "tests/support/error_matchers.h"
+#include "tests/support/small_mog_run.h"
 #include "train/checkpoint.h"
 #include "train/mog/mog_config.h"
 #include "train/mog/mog_run_metrics.h"
 #include "train/run_folder.h"
-#include "train/topk_schedule.h"
-#include "train/update_policy.h"
 
 namespace gantry {
 namespace {
@@ -123,47 +117,34 @@ TEST(ParserRegressions, LogRecordsWithANonIntegerStepNameTheFile) {
   EXPECT_EQ(kept.lines, (std::vector<std::string>{"{\"step\":1}", "{\"eval\":{}}"}));
 }
 
-// A checkpoint of small MoG models whose run-state metadata is replaced.
-struct SmallRun {
-  Generator rng{0};
-  models::MogMlpOptions arch{.latent_dim = 2, .hidden = 4, .hidden_layers = 1, .data_dim = 2};
-  std::shared_ptr<nn::Sequential> generator = models::make_mog_generator(arch, rng);
-  std::shared_ptr<nn::Sequential> critic = models::make_mog_critic(arch, rng);
-  optim::Adam generator_optimizer{generator->parameters()};
-  optim::Adam critic_optimizer{critic->parameters()};
-  train::TopKPolicy policy{train::TopKSchedule(64, 0.99, 48, 20), train::SelectionTarget::generator};
-  train::RunState state{generator.get(), critic.get(), &generator_optimizer, &critic_optimizer, &rng, &policy};
-
-  io::TensorFile checkpoint_with_run_state(const std::string& run_state) {
-    const std::string path =
-        (std::filesystem::temp_directory_path() / ("gantry_regression_" + std::to_string(::getpid()) + ".safetensors"))
-            .string();
-    train::save_checkpoint(path, state, 7);
-    io::TensorFile file = io::load_safetensors(path);
-    std::filesystem::remove(path);
-    file.metadata["gantry_run_state"] = run_state;
-    return file;
-  }
-};
+// A valid checkpoint of small MoG models with its run-state metadata replaced.
+io::TensorFile checkpoint_with_run_state(gantry::testing::SmallMogRun& run, const std::string& run_state) {
+  io::TensorFile file = run.checkpoint(7);
+  file.metadata["gantry_run_state"] = run_state;
+  return file;
+}
 
 TEST(ParserRegressions, CheckpointRejectsStepOutsideInt64) {
-  SmallRun run;
-  const auto file = run.checkpoint_with_run_state(
+  gantry::testing::SmallMogRun run;
+  const auto file = checkpoint_with_run_state(
+      run,
       R"({"format":"gantry-gan-run-state-v1","step":1e300,"rng_seed":"1","rng_offset":"2","policy":{"k":50,"generator_steps":1}})");
   EXPECT_TRUE(throws_error_mentioning([&] { train::restore_checkpoint(file, "c.safetensors", run.state); },
                                       {"c.safetensors", "'step'"}));
 }
 
 TEST(ParserRegressions, CheckpointRejectsRngStateThatIsNotADecimalUint64) {
-  SmallRun run;
+  gantry::testing::SmallMogRun run;
   for (const char* seed : {"-1", " 1", "1x", "99999999999999999999", ""}) {
-    const auto file = run.checkpoint_with_run_state(std::string(R"({"format":"gantry-gan-run-state-v1","step":3,"rng_seed":")") +
-                                                    seed + R"(","rng_offset":"2","policy":{"k":50,"generator_steps":1}})");
+    const auto file =
+        checkpoint_with_run_state(run, std::string(R"({"format":"gantry-gan-run-state-v1","step":3,"rng_seed":")") +
+                                           seed + R"(","rng_offset":"2","policy":{"k":50,"generator_steps":1}})");
     EXPECT_TRUE(throws_error_mentioning([&] { train::restore_checkpoint(file, "c.safetensors", run.state); },
                                         {"c.safetensors", "rng_seed"}))
         << "seed '" << seed << "'";
   }
-  const auto good = run.checkpoint_with_run_state(
+  const auto good = checkpoint_with_run_state(
+      run,
       R"({"format":"gantry-gan-run-state-v1","step":3,"rng_seed":"18446744073709551615","rng_offset":"2","policy":{"k":50,"generator_steps":1}})");
   EXPECT_EQ(train::restore_checkpoint(good, "c.safetensors", run.state), 3);
   EXPECT_EQ(run.rng.seed(), 18446744073709551615ull);
