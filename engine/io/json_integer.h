@@ -5,11 +5,10 @@
 // JSON integers that fit the type.
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/core/error.h"
 

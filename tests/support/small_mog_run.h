@@ -2,10 +2,11 @@
 // Everything a MoG training checkpoint restores into, with small models (the run-state metadata
 // does not depend on their size), and a valid checkpoint of it: for tests and the fuzz harness of
 // the checkpoint metadata. Header-only, so the fuzz build uses it without the test support library.
+#include <unistd.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <unistd.h>
 
 #include "engine/io/safetensors.h"
 #include "engine/optim/adam.h"

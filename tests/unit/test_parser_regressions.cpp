@@ -28,8 +28,8 @@ std::string safetensors_with_header(const std::string& header) {
 
 TEST(ParserRegressions, SafetensorsRejectsZeroSizedShapeWhoseStridesOverflow) {
   // 0 elements, but the strides 4 * 2^62 overflow int64.
-  const std::string bytes = safetensors_with_header(
-      R"({"a":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}})");
+  const std::string bytes =
+      safetensors_with_header(R"({"a":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}})");
   EXPECT_TRUE(throws_error_mentioning([&] { io::parse_safetensors(bytes, "w.safetensors"); },
                                       {"w.safetensors", "'a'", "shape is too large"}));
 }
@@ -111,7 +111,9 @@ TEST(ParserRegressions, LogRecordsWithANonIntegerStepNameTheFile) {
   EXPECT_TRUE(throws_error_mentioning([] { train::keep_log_records("{\"step\":\"3\"}\n", 5, "r/log.jsonl"); },
                                       {"r/log.jsonl", "line 1", "'step'"}));
   EXPECT_TRUE(throws_error_mentioning(
-      [] { train::keep_log_records("{\"step\":1}\n{\"d_loss\":1.84,\"step\":184467440737095516153}\n", 5, "r/log.jsonl"); },
+      [] {
+        train::keep_log_records("{\"step\":1}\n{\"d_loss\":1.84,\"step\":184467440737095516153}\n", 5, "r/log.jsonl");
+      },
       {"r/log.jsonl", "line 2", "'step'"}));
   const auto kept = train::keep_log_records("{\"step\":1}\n{\"eval\":{}}\n{\"step\":9}\n{\"step\":2", 5, "r/log.jsonl");
   EXPECT_EQ(kept.lines, (std::vector<std::string>{"{\"step\":1}", "{\"eval\":{}}"}));
