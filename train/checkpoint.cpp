@@ -1,8 +1,11 @@
 #include "train/checkpoint.h"
 
+#include <charconv>
 #include <cmath>
+#include <system_error>
 
 #include "engine/io/digest.h"
+#include "engine/io/json_integer.h"
 
 namespace gantry::train {
 
@@ -71,6 +74,18 @@ void verify_checksums(const std::string& path, const io::TensorFile& file, const
   }
 }
 
+// A uint64 saved as a decimal string: digits only, in range (std::stoull would take "-1" or " 1").
+uint64_t rng_state_field(const nlohmann::json& run, const char* key, const std::string& path) {
+  const std::string text = run.at(key).get<std::string>();
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  GANTRY_CHECK(!text.empty() && text.find_first_not_of("0123456789") == std::string::npos && ec == std::errc() &&
+                   end == text.data() + text.size(),
+               "load_checkpoint: '", path, "' has a malformed RNG state: ", key, " '", text,
+               "' is not a decimal number in [0, 2^64)");
+  return value;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const RunState& s, int64_t step, const RunIdentity& run) {
@@ -100,10 +115,12 @@ void save_checkpoint(const std::string& path, const RunState& s, int64_t step, c
                         {kChecksumsKey, sums.dump()}});
 }
 
-CheckpointFile read_checkpoint(const std::string& path) {
+CheckpointFile read_checkpoint(const std::string& path) { return parse_checkpoint(io::load_safetensors(path), path); }
+
+CheckpointFile parse_checkpoint(io::TensorFile contents, const std::string& path) {
   CheckpointFile out;
   out.path = path;
-  out.contents = io::load_safetensors(path);
+  out.contents = std::move(contents);
   const io::Metadata& meta = out.contents.metadata;
   const auto state = meta.find(kRunStateKey);
   GANTRY_CHECK(state != meta.end(), "load_checkpoint: '", path, "' has no ", kRunStateKey,
@@ -119,7 +136,7 @@ CheckpointFile read_checkpoint(const std::string& path) {
     out.run_state = nlohmann::json::parse(state->second);
     GANTRY_CHECK(out.run_state.at("format").get<std::string>() == kFormat, "load_checkpoint: '", path, "' has format ",
                  out.run_state.at("format").dump(), ", expected ", kFormat);
-    out.step = out.run_state.at("step").get<int64_t>();
+    out.step = io::require_json_integer<int64_t>(out.run_state.at("step"), "load_checkpoint: '" + path + "': 'step'");
     const auto config = meta.find(kRunConfigKey), identity = meta.find(kRunIdentityKey);
     GANTRY_CHECK((config == meta.end()) == (identity == meta.end()), "load_checkpoint: '", path, "' has only one of ",
                  kRunConfigKey, " and ", kRunIdentityKey, " (the file was altered)");
@@ -138,17 +155,19 @@ int64_t restore_checkpoint(const CheckpointFile& file, const RunState& s) {
     s.critic->load_state_dict(with_prefix(tensors, kCritic));
     s.generator_optimizer->load_state_dict(with_prefix(tensors, kGeneratorOpt));
     s.critic_optimizer->load_state_dict(with_prefix(tensors, kCriticOpt));
-    s.rng->set_state(std::stoull(file.run_state.at("rng_seed").get<std::string>()),
-                     std::stoull(file.run_state.at("rng_offset").get<std::string>()));
+    s.rng->set_state(rng_state_field(file.run_state, "rng_seed", file.path),
+                     rng_state_field(file.run_state, "rng_offset", file.path));
     s.policy->load_state(file.run_state.at("policy"));
     return file.step;
   } catch (const nlohmann::json::exception& e) {
     GANTRY_FAIL("load_checkpoint: '", file.path, "' has malformed run-state metadata: ", e.what());
-  } catch (const std::logic_error& e) {  // stoull
-    GANTRY_FAIL("load_checkpoint: '", file.path, "' has a malformed RNG state: ", e.what());
   } catch (const Error& e) {  // the tensors do not fit the models or optimisers
     GANTRY_FAIL("load_checkpoint: '", file.path, "': ", e.what());
   }
+}
+
+int64_t restore_checkpoint(const io::TensorFile& contents, const std::string& path, const RunState& state) {
+  return restore_checkpoint(parse_checkpoint(contents, path), state);
 }
 
 int64_t load_checkpoint(const std::string& path, const RunState& state) {

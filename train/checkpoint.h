@@ -50,9 +50,13 @@ void save_checkpoint(const std::string& path, const RunState& state, int64_t ste
 // at fault) when it is missing, truncated, not a run checkpoint, fails its checksum or holds a NaN or
 // infinity.
 CheckpointFile read_checkpoint(const std::string& path);
+// The same checks on a checkpoint's parsed tensors and metadata; errors name `path` (the file).
+CheckpointFile parse_checkpoint(io::TensorFile contents, const std::string& path);
 // Restores a verified checkpoint into `state` and returns its step. Throws naming the file when it
 // does not match the models.
 int64_t restore_checkpoint(const CheckpointFile& file, const RunState& state);
+// parse_checkpoint + restore_checkpoint, for contents already read (the parsers' fuzz harness).
+int64_t restore_checkpoint(const io::TensorFile& contents, const std::string& path, const RunState& state);
 // read_checkpoint + restore_checkpoint.
 int64_t load_checkpoint(const std::string& path, const RunState& state);
 

@@ -12,6 +12,7 @@
 
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
+#include "engine/io/json_integer.h"
 
 namespace gantry::train {
 
@@ -41,11 +42,14 @@ void RunFolder::write_json(const std::string& name, const nlohmann::json& value)
 }
 
 nlohmann::json RunFolder::read_json(const std::string& name) const {
-  const std::string text = io::read_file(file(name));
+  return parse_json_text(io::read_file(file(name)), file(name));
+}
+
+nlohmann::json parse_json_text(const std::string& text, const std::string& path) {
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    GANTRY_FAIL("run folder: '", file(name), "' is not valid JSON: ", e.what());
+    GANTRY_FAIL("run folder: '", path, "' is not valid JSON: ", e.what());
   }
 }
 
@@ -68,6 +72,25 @@ std::vector<std::string> RunFolder::remove_stale_temporaries() const {
   return removed;
 }
 
+KeptLogRecords keep_log_records(const std::string& text, int64_t last_step, const std::string& path) {
+  KeptLogRecords kept;
+  std::istringstream lines(text);
+  int64_t line_number = 0;
+  for (std::string line; std::getline(lines, line);) {
+    ++line_number;
+    if (line.empty()) continue;
+    const auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (record.is_discarded()) break;  // a torn last line from a crash
+    if (record.contains("step") &&
+        io::require_json_integer<int64_t>(
+            record["step"], "log: '" + path + "' line " + std::to_string(line_number) + ": 'step'") > last_step)
+      continue;
+    kept.lines.push_back(line);
+    kept.records.push_back(record);
+  }
+  return kept;
+}
+
 JsonLinesLog::JsonLinesLog(const std::string& path) : path_(path), out_(path, std::ios::trunc) {
   GANTRY_CHECK(out_.good(), "log: cannot open '", path, "' for writing");
 }
@@ -75,15 +98,9 @@ JsonLinesLog::JsonLinesLog(const std::string& path) : path_(path), out_(path, st
 JsonLinesLog::JsonLinesLog(const std::string& path, int64_t last_step) : path_(path) {
   std::string kept;
   if (fs::exists(path)) {
-    std::istringstream lines(io::read_file(path));
-    for (std::string line; std::getline(lines, line);) {
-      if (line.empty()) continue;
-      const auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (record.is_discarded()) break;  // a torn last line from a crash
-      if (record.contains("step") && record["step"].get<int64_t>() > last_step) continue;
-      kept += line + '\n';
-      kept_.push_back(record);
-    }
+    KeptLogRecords records = keep_log_records(io::read_file(path), last_step, path);
+    for (const auto& line : records.lines) kept += line + '\n';
+    kept_ = std::move(records.records);
   }
   // Replaced atomically: a process killed right here must not lose the records it keeps.
   io::write_file_atomic(path, kept);

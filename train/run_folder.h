@@ -30,6 +30,18 @@ class RunFolder {
   std::string root_;
 };
 
+// `text` as JSON; throws gantry::Error naming `path` (the file it was read from) when it is not.
+nlohmann::json parse_json_text(const std::string& text, const std::string& path);
+
+// The part of a log's text that a run resumed at `last_step` keeps: the records whose "step" is <=
+// last_step (records without one too), up to a torn last line. Throws gantry::Error naming `path`
+// for a record whose "step" is not an integer.
+struct KeptLogRecords {
+  std::vector<std::string> lines;
+  std::vector<nlohmann::json> records;
+};
+KeptLogRecords keep_log_records(const std::string& text, int64_t last_step, const std::string& path);
+
 // An append-only JSON-lines log, flushed after every record so a crash loses at most one line.
 class JsonLinesLog {
  public:

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "engine/io/json_integer.h"
 #include "train/progress_display.h"
 
 namespace gantry::train {
@@ -21,16 +21,20 @@ int64_t last_logged_step(const std::string& log_path) {
   in.seekg(from);
   std::string tail(static_cast<size_t>(size - from), '\0');
   in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+  return last_logged_step_in_tail(tail, from > 0);
+}
+
+int64_t last_logged_step_in_tail(const std::string& tail, bool starts_mid_line) {
   // Complete lines only: the last may still be being written, and the first of a partial tail is cut.
   std::vector<std::string> lines;
   size_t begin = 0;
   for (size_t nl = tail.find('\n'); nl != std::string::npos; begin = nl + 1, nl = tail.find('\n', begin))
     lines.push_back(tail.substr(begin, nl - begin));
-  if (from > 0 && !lines.empty()) lines.erase(lines.begin());
+  if (starts_mid_line && !lines.empty()) lines.erase(lines.begin());
   for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
     const auto record = nlohmann::json::parse(*it, nullptr, false);
-    if (record.is_object() && record.contains("step") && record["step"].is_number_integer())
-      return record["step"].get<int64_t>();
+    if (!record.is_object() || !record.contains("step")) continue;
+    if (const auto step = io::json_integer<int64_t>(record["step"])) return *step;
   }
   return -1;
 }

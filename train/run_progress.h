@@ -11,6 +11,9 @@ namespace gantry::train {
 
 // The "step" of the last complete record in a JSON-lines log; -1 when the file is missing or has none.
 int64_t last_logged_step(const std::string& log_path);
+// The same for the tail of a log as last_logged_step reads it; `starts_mid_line`: the tail does not
+// begin at the start of the file, so its first line is cut and is skipped.
+int64_t last_logged_step_in_tail(const std::string& tail, bool starts_mid_line);
 
 class GridProgress {
  public:

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "engine/core/error.h"
+#include "engine/io/json_integer.h"
 
 namespace gantry::train {
 
@@ -50,7 +51,8 @@ nlohmann::json TopKSchedule::state() const {
 
 void TopKSchedule::load_state(const nlohmann::json& state) {
   const double k = state.at("k").get<double>();
-  const int64_t steps = state.at("generator_steps").get<int64_t>();
+  const int64_t steps =
+      io::require_json_integer<int64_t>(state.at("generator_steps"), "TopKSchedule::load_state: 'generator_steps'");
   GANTRY_CHECK(k >= nu_ && k <= static_cast<double>(batch_), "TopKSchedule::load_state: k ", k,
                " is outside [nu ", nu_, ", batch size ", batch_, "]");
   GANTRY_CHECK(steps >= 0, "TopKSchedule::load_state: negative step count ", steps);

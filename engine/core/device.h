@@ -1,7 +1,9 @@
 #pragma once
 // Devices: `cpu` and `cuda:N`. Moves between devices are always explicit (Tensor::to).
+#include <charconv>
 #include <cstdint>
 #include <string>
+#include <system_error>
 
 #include "engine/core/error.h"
 
@@ -33,9 +35,13 @@ inline Device Device::parse(const std::string& s) {
   if (s == "cuda") return Device(DeviceType::CUDA, 0);
   if (s.rfind("cuda:", 0) == 0) {
     const std::string idx = s.substr(5);
+    int index = 0;
+    const auto [end, ec] = std::from_chars(idx.data(), idx.data() + idx.size(), index);
     GANTRY_CHECK(!idx.empty() && idx.find_first_not_of("0123456789") == std::string::npos,
                  "invalid device '", s, "': expected cpu, cuda or cuda:N");
-    return Device(DeviceType::CUDA, std::stoi(idx));
+    GANTRY_CHECK(ec == std::errc() && end == idx.data() + idx.size(), "invalid device '", s,
+                 "': the index is too large");
+    return Device(DeviceType::CUDA, index);
   }
   GANTRY_FAIL("invalid device '", s, "': expected cpu, cuda or cuda:N");
 }

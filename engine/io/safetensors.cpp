@@ -61,14 +61,22 @@ Entry parse_entry(const std::string& name, const nlohmann::json& spec, const std
   Entry e;
   e.name = name;
   e.dtype = parse_dtype(spec["dtype"].get<std::string>(), name, source);
-  uint64_t bytes = itemsize(e.dtype);
+  // The non-zero dimensions' product bounds every stride, so it must fit int64 even when a zero
+  // dimension makes the tensor empty.
+  uint64_t nonzero_bytes = itemsize(e.dtype);
+  bool has_zero_dim = false;
   for (const auto& d : spec["shape"]) {
     if (!d.is_number_unsigned()) fail("shape entries must be non-negative integers");
     const uint64_t v = d.get<uint64_t>();
-    if (v != 0 && bytes > std::numeric_limits<uint64_t>::max() / 2 / v) fail("shape is too large");
-    bytes *= v;
+    if (v == 0) {
+      has_zero_dim = true;
+    } else {
+      if (nonzero_bytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / v) fail("shape is too large");
+      nonzero_bytes *= v;
+    }
     e.shape.push_back(static_cast<int64_t>(v));
   }
+  const uint64_t bytes = has_zero_dim ? 0 : nonzero_bytes;
   for (const auto& o : spec["data_offsets"])
     if (!o.is_number_unsigned()) fail("data_offsets must be non-negative integers");
   e.begin = spec["data_offsets"][0].get<uint64_t>();

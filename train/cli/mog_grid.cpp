@@ -15,6 +15,7 @@
 #include "train/data/mixture_of_gaussians.h"
 #include "train/folder_lock.h"
 #include "train/mog/mog_experiment.h"
+#include "train/mog/mog_run_metrics.h"
 #include "train/run_folder.h"
 #include "train/run_progress.h"
 #include "train/stop_request.h"
@@ -58,9 +59,9 @@ CellState inspect_cell(const std::string& folder, const mog::MogTrainConfig& wan
                  " = ", have.contains(key) ? have.at(key).dump() : "(unset)", " but the grid asks for ", value.dump(),
                  "; choose another --out or delete that folder");
   if (run.exists(mog::kMetricsFile)) {
-    const auto metrics = run.read_json(mog::kMetricsFile);
-    if (metrics.value("finished", false) && metrics.value("step", int64_t{-1}) == wanted.steps &&
-        saved.steps == wanted.steps && saved.eval_samples == wanted.eval_samples)
+    const auto metrics = mog::parse_mog_run_metrics(run.read_json(mog::kMetricsFile), run.file(mog::kMetricsFile));
+    if (metrics.finished && metrics.step == wanted.steps && saved.steps == wanted.steps &&
+        saved.eval_samples == wanted.eval_samples)
       return CellState::finished;
   }
   GANTRY_CHECK(saved.steps <= wanted.steps, "mog grid: '", folder, "' holds a run of ", saved.steps,
@@ -272,10 +273,11 @@ MogGridResult run_mog_grid(const MogGridSpec& spec) {
           failed.push_back({{"folder", cells[i].folder}, {"exit_status", jobs[i].exit_status}});
           continue;
         }
-        const auto metrics = train::RunFolder(cells[i].folder).read_json("metrics.json");
-        hq.push_back(metrics.at("final").at("high_quality_percent").get<double>());
-        rec.push_back(metrics.at("final").at("modes_recovered_percent").get<double>());
-        spread.push_back(metrics.at("final").at("within_mode_std").get<double>());
+        const train::RunFolder run(cells[i].folder);
+        const auto metrics = mog::parse_mog_run_metrics(run.read_json(mog::kMetricsFile), run.file(mog::kMetricsFile));
+        hq.push_back(metrics.high_quality_percent);
+        rec.push_back(metrics.modes_recovered_percent);
+        spread.push_back(metrics.within_mode_std);
       }
       const MeanStd h = mean_std(hq), r = mean_std(rec), w = mean_std(spread);
       std::printf("%-6lld %-10s %-18s %-18s %zu\n", static_cast<long long>(m), method.c_str(),

@@ -9,8 +9,9 @@ namespace gantry::data {
 
 int64_t perfect_square_side(int64_t m) {
   if (m < 1) return -1;
-  auto side = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(m))));
-  return side * side == m ? side : -1;
+  const auto side = static_cast<uint64_t>(std::llround(std::sqrt(static_cast<double>(m))));
+  // Unsigned: side <= 3037000500, whose square fits uint64 but not int64.
+  return side * side == static_cast<uint64_t>(m) ? static_cast<int64_t>(side) : -1;
 }
 
 MixtureOfGaussians::MixtureOfGaussians(int64_t num_modes, double spacing, double std)

@@ -6,6 +6,7 @@
 #include "engine/core/device.h"
 #include "engine/core/error.h"
 #include "engine/io/digest.h"
+#include "engine/io/json_integer.h"
 #include "train/data/mixture_of_gaussians.h"
 #include "train/losses.h"
 #include "train/topk_schedule.h"
@@ -165,17 +166,33 @@ nlohmann::json MogTrainConfig::to_json() const {
   return j;
 }
 
+namespace {
+
+// An integer field: a JSON integer that fits (nlohmann's get<> casts floats, undefined behaviour out
+// of range, and wraps values outside the type).
+template <typename Int>
+Int integer_field(const nlohmann::json& j, const char* key) {
+  return io::require_json_integer<Int>(j.at(key), std::string("config: '") + key + "'");
+}
+
+template <typename Int>
+Int integer_field_or(const nlohmann::json& j, const char* key, Int fallback) {
+  return j.contains(key) ? integer_field<Int>(j, key) : fallback;
+}
+
+}  // namespace
+
 MogTrainConfig MogTrainConfig::from_json(const nlohmann::json& j) {
   MogTrainConfig c;
   try {
-    c.modes = j.at("modes").get<int64_t>();
-    c.batch = j.at("batch").get<int64_t>();
-    c.seed = j.at("seed").get<uint64_t>();
+    c.modes = integer_field<int64_t>(j, "modes");
+    c.batch = integer_field<int64_t>(j, "batch");
+    c.seed = integer_field<uint64_t>(j, "seed");
     c.loss = j.at("loss").get<std::string>();
     c.lr = j.at("lr").get<double>();
     c.beta1 = j.at("beta1").get<double>();
     c.beta2 = j.at("beta2").get<double>();
-    c.d_steps = j.at("d_steps").get<int64_t>();
+    c.d_steps = integer_field<int64_t>(j, "d_steps");
     c.selection = parse_batch_selection(j.at("selection").get<std::string>());
     c.coreset_prior = j.at("coreset_prior").get<bool>();
     c.coreset_data = j.at("coreset_data").get<bool>();
@@ -183,16 +200,16 @@ MogTrainConfig MogTrainConfig::from_json(const nlohmann::json& j) {
     c.topk_target = j.value("topk_target", c.topk_target);
     c.gamma = j.value("gamma", c.gamma);
     c.nu = j.value("nu", c.nu);
-    c.decay_every = j.value("decay_every", c.decay_every);
+    c.decay_every = integer_field_or(j, "decay_every", c.decay_every);
     c.fz = j.value("fz", c.fz);
     c.fx = j.value("fx", c.fx);
     c.anneal = j.value("anneal", c.anneal);
-    c.steps = j.at("steps").get<int64_t>();
-    c.eval_every = j.value("eval_every", c.eval_every);
-    c.eval_samples = j.value("eval_samples", c.eval_samples);
-    c.log_every = j.value("log_every", c.log_every);
-    c.checkpoint_every = j.value("checkpoint_every", c.checkpoint_every);
-    c.threads = j.value("threads", c.threads);
+    c.steps = integer_field<int64_t>(j, "steps");
+    c.eval_every = integer_field_or(j, "eval_every", c.eval_every);
+    c.eval_samples = integer_field_or(j, "eval_samples", c.eval_samples);
+    c.log_every = integer_field_or(j, "log_every", c.log_every);
+    c.checkpoint_every = integer_field_or(j, "checkpoint_every", c.checkpoint_every);
+    c.threads = integer_field_or(j, "threads", c.threads);
     c.device = j.value("device", c.device);
     c.out = j.value("out", c.out);
   } catch (const nlohmann::json::exception& e) {

@@ -1,0 +1,32 @@
+#include "train/mog/mog_run_metrics.h"
+
+#include "engine/core/error.h"
+#include "engine/io/json_integer.h"
+
+namespace gantry::mog {
+
+MogRunMetrics parse_mog_run_metrics(const nlohmann::json& metrics, const std::string& path) {
+  const std::string where = "mog grid: '" + path + "'";
+  GANTRY_CHECK(metrics.is_object(), where, " is not a JSON object (not a run's metrics.json)");
+  MogRunMetrics m;
+  // "finished" and "step" may be absent: the run is then treated as unfinished.
+  if (metrics.contains("finished")) {
+    GANTRY_CHECK(metrics["finished"].is_boolean(), where, ": 'finished' must be true or false, got ",
+                 io::json_value_summary(metrics["finished"]));
+    m.finished = metrics["finished"].get<bool>();
+  }
+  if (metrics.contains("step")) m.step = io::require_json_integer<int64_t>(metrics["step"], where + ": 'step'");
+  GANTRY_CHECK(metrics.contains("final") && metrics["final"].is_object(), where,
+               ": no 'final' evaluation object (the run's metrics.json is incomplete)");
+  const nlohmann::json& final = metrics["final"];
+  const auto number = [&](const char* key) {
+    GANTRY_CHECK(final.contains(key) && final[key].is_number(), where, ": 'final' has no number '", key, "'");
+    return final[key].get<double>();
+  };
+  m.high_quality_percent = number("high_quality_percent");
+  m.modes_recovered_percent = number("modes_recovered_percent");
+  m.within_mode_std = number("within_mode_std");
+  return m;
+}
+
+}  // namespace gantry::mog
