@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/dispatch/optim_kernels.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/cuda/workspace.h"
 
@@ -147,7 +148,7 @@ void cuda_adam(const AdamHyper& h, std::vector<AdamSlot>& slots) {
                                  h.weight_decay != 0};
     run_multi_tensor(tensors, sizes, device,
                      [&](const Chunk* chunks, const AdamTensor<T>* table, unsigned n, cudaStream_t stream) {
-                       adam_multi_tensor<T><<<n, kThreads, 0, stream>>>(chunks, table, scalars);
+                       GANTRY_LAUNCH(n, kThreads, 0, stream, adam_multi_tensor<T>)(chunks, table, scalars);
                      });
   });
 }
@@ -174,7 +175,7 @@ void cuda_sgd(const SGDHyper& h, std::vector<SGDSlot>& slots) {
                                 h.nesterov};
     run_multi_tensor(tensors, sizes, device,
                      [&](const Chunk* chunks, const SgdTensor<T>* table, unsigned n, cudaStream_t stream) {
-                       sgd_multi_tensor<T><<<n, kThreads, 0, stream>>>(chunks, table, scalars);
+                       GANTRY_LAUNCH(n, kThreads, 0, stream, sgd_multi_tensor<T>)(chunks, table, scalars);
                      });
   });
 }
