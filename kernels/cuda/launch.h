@@ -6,8 +6,8 @@
 #define GANTRY_LAUNCH(grid, block, smem, stream, ...) __VA_ARGS__<<<grid, block, smem, stream>>>
 #else
 #include "kernels/cuda/emu/launch.h"
-#define GANTRY_LAUNCH(grid, block, smem, stream, ...)                                                      \
-  ::gantry::emu::Launch(::gantry::emu::LaunchConfig{grid, block, smem, stream, __FILE__, __LINE__,        \
-                                                    #__VA_ARGS__, __PRETTY_FUNCTION__},                    \
-                        [=](const auto&... gantry_emu_args) { __VA_ARGS__(gantry_emu_args...); })
+#define GANTRY_LAUNCH(grid, block, smem, stream, ...)                                                                \
+  ::gantry::emu::Launch(                                                                                             \
+      ::gantry::emu::LaunchConfig{grid, block, smem, stream, __FILE__, __LINE__, #__VA_ARGS__, __PRETTY_FUNCTION__}, \
+      [=](const auto&... gantry_emu_args) { __VA_ARGS__(gantry_emu_args...); })
 #endif

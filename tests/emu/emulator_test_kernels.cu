@@ -1,12 +1,11 @@
 // Kernels for the emulator's tests: small, several deliberately broken. Compiled like the CUDA
 // backend (as C++ with the emulator's prelude), only in GANTRY_CUDA=EMU builds.
-#include "tests/emu/emulator_test_kernels.h"
-
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <mma.h>
 
 #include "kernels/cuda/launch.h"
+#include "tests/emu/emulator_test_kernels.h"
 
 namespace gantry::emu_test {
 
@@ -136,7 +135,7 @@ __global__ void uninitialised_shared_kernel(int* out) {
   out[threadIdx.x] = s[threadIdx.x + 1];  // the last thread reads it
 }
 }  // namespace
-const int kUninitialisedSharedLine = __LINE__ - 4;
+const int kUninitialisedSharedLine = __LINE__ - 3;
 namespace {
 
 __global__ void cross_block_shared_kernel(int* out) {
@@ -194,62 +193,52 @@ std::vector<float> transpose(const std::vector<float>& m, int rows, int cols) {
   return t;
 }
 
+// Launches with an n-int device buffer, then reports the launch.
+template <typename LaunchFn>
+Outcome with_buffer(size_t n, LaunchFn launch) {
+  int* out = device_array<int>(n);
+  launch(out);
+  const Outcome o = finish();
+  cudaFree(out);
+  return o;
+}
+
 }  // namespace
 
 Outcome partial_barrier(int threads, int exit_below) {
-  int* out = device_array<int>(static_cast<size_t>(threads));
-  GANTRY_LAUNCH(1, threads, 0, nullptr, partial_barrier_kernel)(exit_below, out);
-  const Outcome o = finish();
-  cudaFree(out);
-  return o;
+  return with_buffer(static_cast<size_t>(threads), [&](int* out) {
+    GANTRY_LAUNCH(1, threads, 0, nullptr, partial_barrier_kernel)(exit_below, out);
+  });
 }
 
 Outcome divergent_barriers(int threads) {
-  int* out = device_array<int>(static_cast<size_t>(threads));
-  GANTRY_LAUNCH(1, threads, 0, nullptr, divergent_barriers_kernel)(out);
-  const Outcome o = finish();
-  cudaFree(out);
-  return o;
+  return with_buffer(static_cast<size_t>(threads), [&](int* out) {
+    GANTRY_LAUNCH(1, threads, 0, nullptr, divergent_barriers_kernel)(out);
+  });
 }
 
 Outcome shuffle_with_exited_lanes() {
-  int* out = device_array<int>(32);
-  GANTRY_LAUNCH(1, 32, 0, nullptr, exited_lanes_kernel)(out);
-  const Outcome o = finish();
-  cudaFree(out);
-  return o;
+  return with_buffer(32, [&](int* out) { GANTRY_LAUNCH(1, 32, 0, nullptr, exited_lanes_kernel)(out); });
 }
 
 Outcome shuffle_reading_outside_mask() {
-  int* out = device_array<int>(32);
-  GANTRY_LAUNCH(1, 32, 0, nullptr, outside_mask_kernel)(out);
-  const Outcome o = finish();
-  cudaFree(out);
-  return o;
+  return with_buffer(32, [&](int* out) { GANTRY_LAUNCH(1, 32, 0, nullptr, outside_mask_kernel)(out); });
 }
 
 Outcome read_uninitialised_shared(int threads) {
-  int* out = device_array<int>(static_cast<size_t>(threads));
-  GANTRY_LAUNCH(1, threads, 0, nullptr, uninitialised_shared_kernel)(out);
-  const Outcome o = finish();
-  cudaFree(out);
-  return o;
+  return with_buffer(static_cast<size_t>(threads), [&](int* out) {
+    GANTRY_LAUNCH(1, threads, 0, nullptr, uninitialised_shared_kernel)(out);
+  });
 }
 
 Outcome read_shared_written_by_another_block() {
-  int* out = device_array<int>(64);
-  GANTRY_LAUNCH(2, 32, 0, nullptr, cross_block_shared_kernel)(out);
-  const Outcome o = finish();
-  cudaFree(out);
-  return o;
+  return with_buffer(64, [&](int* out) { GANTRY_LAUNCH(2, 32, 0, nullptr, cross_block_shared_kernel)(out); });
 }
 
 Outcome write_past_the_end(int n) {
-  int* out = device_array<int>(static_cast<size_t>(n));
-  GANTRY_LAUNCH((n + 31) / 32 + 1, 32, 0, nullptr, past_the_end_kernel)(n, out);
-  const Outcome o = finish();
-  cudaFree(out);
-  return o;
+  return with_buffer(static_cast<size_t>(n), [&](int* out) {
+    GANTRY_LAUNCH((n + 31) / 32 + 1, 32, 0, nullptr, past_the_end_kernel)(n, out);
+  });
 }
 
 Outcome launch_with(unsigned grid, unsigned block, size_t smem) {
@@ -312,7 +301,8 @@ std::vector<float> wmma_tile(int precision, const std::vector<float>& a, const s
   if (precision == 0)
     GANTRY_LAUNCH(1, 32, 0, nullptr, wmma_kernel<wmma::precision::tf32, float, 8>)(da, db, dc, dd, a_col, b_col, d_col);
   else
-    GANTRY_LAUNCH(1, 32, 0, nullptr, wmma_kernel<__nv_bfloat16, __nv_bfloat16, 16>)(da, db, dc, dd, a_col, b_col, d_col);
+    GANTRY_LAUNCH(1, 32, 0, nullptr, wmma_kernel<__nv_bfloat16, __nv_bfloat16, 16>)
+    (da, db, dc, dd, a_col, b_col, d_col);
   std::vector<float> d = finish().ok ? download(dd, 256) : std::vector<float>{};
   if (d_col && !d.empty()) d = transpose(d, 16, 16);
   for (float* p : {da, db, dc, dd}) cudaFree(p);

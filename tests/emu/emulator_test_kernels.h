@@ -16,13 +16,13 @@ struct Outcome {
 extern const int kPartialBarrierLine;
 extern const int kUninitialisedSharedLine;
 
-Outcome partial_barrier(int threads, int exit_below);       // threads < exit_below return early
-Outcome divergent_barriers(int threads);                     // odd and even threads at different barriers
-Outcome shuffle_with_exited_lanes();                         // half a warp leaves before a full-mask shuffle
-Outcome shuffle_reading_outside_mask();                      // reads a lane the mask excludes
-Outcome read_uninitialised_shared(int threads);              // reads an element nobody wrote
-Outcome read_shared_written_by_another_block();             // block 1 reads what only block 0 wrote
-Outcome write_past_the_end(int n);                           // writes out[n] of an n-element allocation
+Outcome partial_barrier(int threads, int exit_below);  // threads < exit_below return early
+Outcome divergent_barriers(int threads);               // odd and even threads at different barriers
+Outcome shuffle_with_exited_lanes();                   // half a warp leaves before a full-mask shuffle
+Outcome shuffle_reading_outside_mask();                // reads a lane the mask excludes
+Outcome read_uninitialised_shared(int threads);        // reads an element nobody wrote
+Outcome read_shared_written_by_another_block();        // block 1 reads what only block 0 wrote
+Outcome write_past_the_end(int n);                     // writes out[n] of an n-element allocation
 Outcome launch_with(unsigned grid, unsigned block, size_t smem);
 
 // The thread that wrote a shared variable last before a barrier: depends on the schedule (a race).

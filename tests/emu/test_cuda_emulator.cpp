@@ -2,12 +2,12 @@
 // not (barrier and warp-collective misuse, uninitialised shared memory, out-of-bounds device
 // accesses, impossible launches: each an error naming the kernel), schedules, and the semantics of
 // shuffles, atomics and WMMA. Built only with GANTRY_CUDA=EMU.
-#include <gtest/gtest.h>
-
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
+#include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -93,6 +93,8 @@ TEST(CudaEmulator, ReadingUnwrittenSharedMemoryIsAnError) {
   EXPECT_TRUE(Mentions(o.error, "uninitialised_shared_kernel"));
   EXPECT_TRUE(Mentions(o.error, "thread (63,0,0)"));
   EXPECT_TRUE(Mentions(o.error, "no thread of this block has written"));
+  if (std::system("addr2line --version > /dev/null 2>&1") == 0)
+    EXPECT_TRUE(Mentions(o.error, "emulator_test_kernels.cu:" + std::to_string(kUninitialisedSharedLine)));
 }
 
 TEST(CudaEmulator, SharedMemoryIsPerBlock) {
@@ -131,8 +133,8 @@ TEST(CudaEmulator, SchedulesOrderThreadsForwardReverseAndRandomly) {
 }
 
 TEST(CudaEmulator, CorrectKernelsGiveTheSameResultUnderEverySchedule) {
-  const std::vector<double> values = {3, 9, 1, 9, 4, 9, 2, 0, 7, 9, 5, 8, 6, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0,
-                                      1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1};
+  const std::vector<double> values = {3, 9, 1, 9, 4, 9, 2, 0, 7, 9, 5, 8, 6, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+                                      0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1};
   for (emu::Schedule s : {emu::Schedule{emu::ScheduleKind::forward, 0}, emu::Schedule{emu::ScheduleKind::reverse, 0},
                           emu::Schedule{emu::ScheduleKind::random, 7}, emu::Schedule{emu::ScheduleKind::random, 8}}) {
     ScheduleGuard g(s);
@@ -197,13 +199,15 @@ TEST(CudaEmulator, Tf32RoundsToNearestWithTiesAwayFromZero) {
 std::vector<float> reference(int precision, const std::vector<float>& a, const std::vector<float>& b,
                              const std::vector<float>& c, int k) {
   auto round = [&](float x) {
-    return precision == 0 ? static_cast<double>(tf32_round(x)) : static_cast<double>(__bfloat162float(__float2bfloat16(x)));
+    return precision == 0 ? static_cast<double>(tf32_round(x))
+                          : static_cast<double>(__bfloat162float(__float2bfloat16(x)));
   };
   std::vector<float> d(256);
   for (int i = 0; i < 16; ++i)
     for (int j = 0; j < 16; ++j) {
       double s = c[static_cast<size_t>(i * 16 + j)];
-      for (int kk = 0; kk < k; ++kk) s += round(a[static_cast<size_t>(i * k + kk)]) * round(b[static_cast<size_t>(kk * 16 + j)]);
+      for (int kk = 0; kk < k; ++kk)
+        s += round(a[static_cast<size_t>(i * k + kk)]) * round(b[static_cast<size_t>(kk * 16 + j)]);
       d[static_cast<size_t>(i * 16 + j)] = static_cast<float>(s);
     }
   return d;

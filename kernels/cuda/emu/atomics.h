@@ -4,50 +4,45 @@
 #include <type_traits>
 
 namespace gantry::emu {
-template <typename T>
-using AtomicValue = std::enable_if_t<std::is_arithmetic_v<T>, T>;
+
+// Replaces *address by update(*address) and returns the old value.
+template <typename T, typename Update>
+std::enable_if_t<std::is_arithmetic_v<T>, T> read_modify_write(T* address, Update update) {
+  const T old = *address;
+  *address = static_cast<T>(update(old));
+  return old;
+}
+
 }  // namespace gantry::emu
 
 template <typename T>
-gantry::emu::AtomicValue<T> atomicAdd(T* address, T value) {
-  const T old = *address;
-  *address = static_cast<T>(old + value);
-  return old;
+T atomicAdd(T* address, T value) {
+  return gantry::emu::read_modify_write(address, [=](T old) { return old + value; });
 }
 
 template <typename T>
-gantry::emu::AtomicValue<T> atomicSub(T* address, T value) {
-  const T old = *address;
-  *address = static_cast<T>(old - value);
-  return old;
+T atomicSub(T* address, T value) {
+  return gantry::emu::read_modify_write(address, [=](T old) { return old - value; });
 }
 
 template <typename T>
-gantry::emu::AtomicValue<T> atomicMin(T* address, T value) {
-  const T old = *address;
-  if (value < old) *address = value;
-  return old;
+T atomicMin(T* address, T value) {
+  return gantry::emu::read_modify_write(address, [=](T old) { return value < old ? value : old; });
 }
 
 template <typename T>
-gantry::emu::AtomicValue<T> atomicMax(T* address, T value) {
-  const T old = *address;
-  if (value > old) *address = value;
-  return old;
+T atomicMax(T* address, T value) {
+  return gantry::emu::read_modify_write(address, [=](T old) { return old < value ? value : old; });
 }
 
 template <typename T>
-gantry::emu::AtomicValue<T> atomicExch(T* address, T value) {
-  const T old = *address;
-  *address = value;
-  return old;
+T atomicExch(T* address, T value) {
+  return gantry::emu::read_modify_write(address, [=](T) { return value; });
 }
 
 template <typename T>
-gantry::emu::AtomicValue<T> atomicCAS(T* address, T compare, T value) {
-  const T old = *address;
-  if (old == compare) *address = value;
-  return old;
+T atomicCAS(T* address, T compare, T value) {
+  return gantry::emu::read_modify_write(address, [=](T old) { return old == compare ? value : old; });
 }
 
 inline void __threadfence() {}

@@ -142,10 +142,8 @@ void BlockRunner::warp_arrive(uint32_t mask, const SourceSite& site) {
 std::string BlockRunner::describe_waiting() const {
   std::map<std::string, int> counts;
   for (const ThreadState& t : threads_) {
-    if (t.status == ThreadStatus::at_barrier || t.status == ThreadStatus::at_warp_sync)
-      ++counts[site_str(t.wait_site)];
-    else if (t.status == ThreadStatus::exited)
-      ++counts["exited"];
+    if (t.status == ThreadStatus::at_barrier || t.status == ThreadStatus::at_warp_sync) ++counts[site_str(t.wait_site)];
+    else if (t.status == ThreadStatus::exited) ++counts["exited"];
   }
   std::string s;
   for (const auto& [what, n] : counts) s += (s.empty() ? "" : ", ") + std::to_string(n) + " at " + what;
@@ -171,9 +169,8 @@ void BlockRunner::release_barrier_or_fail() {
     fail_block("deadlock: lanes wait for warp partners that never arrive (" + describe_waiting() + ")");
   }
   if (exited > 0) {
-    fail_block(site_str(*site) + " reached by " + std::to_string(at_barrier) + " of " +
-               std::to_string(num_threads_) + " threads; the other " + std::to_string(exited) +
-               " had exited");
+    fail_block(site_str(*site) + " reached by " + std::to_string(at_barrier) + " of " + std::to_string(num_threads_) +
+               " threads; the other " + std::to_string(exited) + " had exited");
   }
   if (!one_site) fail_block("threads wait at different barriers (" + describe_waiting() + ")");
   for (ThreadState& t : threads_) t.status = ThreadStatus::runnable;
@@ -194,8 +191,9 @@ void BlockRunner::run(const BlockTask& task, const Schedule& schedule, std::mt19
   faulted_ = false;
   for (int i = 0; i < num_threads_; ++i) {
     ThreadState& t = threads_[static_cast<size_t>(i)];
-    t.thread_idx = uint3{static_cast<unsigned>(i) % task.block.x, static_cast<unsigned>(i) / task.block.x % task.block.y,
-                         static_cast<unsigned>(i) / (task.block.x * task.block.y)};
+    t.thread_idx =
+        uint3{static_cast<unsigned>(i) % task.block.x, static_cast<unsigned>(i) / task.block.x % task.block.y,
+              static_cast<unsigned>(i) / (task.block.x * task.block.y)};
     t.block_idx = task.block_idx;
     t.block_dim = task.block;
     t.grid_dim = task.grid;

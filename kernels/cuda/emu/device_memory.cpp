@@ -102,7 +102,6 @@ size_t device_bytes_in_use() {
   return a.in_use;
 }
 
-
 bool live_allocation_containing(const void* p, uintptr_t& base, uintptr_t& end) {
   Arena& a = arena();
   std::lock_guard<std::mutex> lock(a.mutex);
@@ -134,7 +133,8 @@ std::string check_device_access(const void* p, size_t bytes) {
 
 std::string check_device_range(const void* p, size_t bytes, const char* role) {
   if (bytes == 0) return "";
-  if (!is_device_address(p)) return std::string(role) + " " + hex(reinterpret_cast<uintptr_t>(p)) + " is not device memory";
+  if (!is_device_address(p))
+    return std::string(role) + " " + hex(reinterpret_cast<uintptr_t>(p)) + " is not device memory";
   const std::string bad = check_device_access(p, bytes);
   return bad.empty() ? "" : std::string(role) + ": " + bad;
 }

@@ -13,7 +13,7 @@ namespace gantry::emu {
 constexpr size_t kDeviceMemoryBytes = size_t{80} << 30;
 
 void* device_alloc(size_t bytes);  // null when out of (emulated) memory
-bool device_free(void* p);          // false when p is not a live allocation
+bool device_free(void* p);         // false when p is not a live allocation
 size_t device_bytes_in_use();
 
 // The reserved device range [device_range_begin, device_range_end); both 0 until the first

@@ -84,13 +84,13 @@ void prepare_fiber(FiberContext& context, FiberStack& stack, void (*entry)(void*
   auto* top = reinterpret_cast<uint64_t*>(reinterpret_cast<uintptr_t>(stack.top()) & ~uintptr_t{15});
   uint64_t* sp = top - 2;
   sp[0] = reinterpret_cast<uint64_t>(&gantry_emu_fiber_start);
-  *--sp = 0;                                   // rbp
-  *--sp = 0;                                   // rbx
-  *--sp = reinterpret_cast<uint64_t>(arg);     // r12
-  *--sp = reinterpret_cast<uint64_t>(entry);   // r13
-  *--sp = 0;                                   // r14
-  *--sp = 0;                                   // r15
-  *--sp = uint64_t{0x037F} << 32 | 0x1F80;     // x87 control word (high half), MXCSR (low half)
+  *--sp = 0;                                  // rbp
+  *--sp = 0;                                  // rbx
+  *--sp = reinterpret_cast<uint64_t>(arg);    // r12
+  *--sp = reinterpret_cast<uint64_t>(entry);  // r13
+  *--sp = 0;                                  // r14
+  *--sp = 0;                                  // r15
+  *--sp = uint64_t{0x037F} << 32 | 0x1F80;    // x87 control word (high half), MXCSR (low half)
   context.sp = sp;
 }
 

@@ -8,8 +8,8 @@
 namespace gantry::emu {
 
 cudaError_t set_last_error(cudaError_t error, const std::string& detail);
-cudaError_t take_last_error();   // cudaGetLastError
-cudaError_t peek_last_error();   // cudaPeekAtLastError
+cudaError_t take_last_error();                // cudaGetLastError
+cudaError_t peek_last_error();                // cudaPeekAtLastError
 const char* error_detail(cudaError_t error);  // the detail of the last error with that code, or null
 
 }  // namespace gantry::emu

@@ -1,7 +1,5 @@
 #include "kernels/cuda/emu/launch.h"
 
-
-
 #include <algorithm>
 #include <mutex>
 #include <numeric>
@@ -19,7 +17,7 @@ namespace gantry::emu {
 namespace {
 
 std::string where(const LaunchRequest& r) {
-  return "kernel " + r.kernel + " launched at " + r.file + ":" + std::to_string(r.line);
+  return "kernel " + r.kernel + " launched at " + r.config.file + ":" + std::to_string(r.config.line);
 }
 
 std::string dims(const dim3& d) {
@@ -29,20 +27,21 @@ std::string dims(const dim3& d) {
 // Empty when the configuration can run on the emulated device; else why not.
 std::string bad_configuration(const LaunchRequest& r, cudaError_t& code) {
   code = cudaErrorInvalidConfiguration;
-  const unsigned b[3] = {r.block.x, r.block.y, r.block.z}, g[3] = {r.grid.x, r.grid.y, r.grid.z};
+  const unsigned b[3] = {r.config.block.x, r.config.block.y, r.config.block.z},
+                 g[3] = {r.config.grid.x, r.config.grid.y, r.config.grid.z};
   for (int i = 0; i < 3; ++i) {
-    if (b[i] == 0 || g[i] == 0) return "empty launch: grid " + dims(r.grid) + ", block " + dims(r.block);
+    if (b[i] == 0 || g[i] == 0) return "empty launch: grid " + dims(r.config.grid) + ", block " + dims(r.config.block);
     if (b[i] > static_cast<unsigned>(kMaxBlockDim[i]))
-      return "block " + dims(r.block) + " exceeds the per-dimension limit (1024, 1024, 64)";
+      return "block " + dims(r.config.block) + " exceeds the per-dimension limit (1024, 1024, 64)";
     if (g[i] > static_cast<unsigned>(kMaxGridDim[i]))
-      return "grid " + dims(r.grid) + " exceeds the limit (2147483647, 65535, 65535)";
+      return "grid " + dims(r.config.grid) + " exceeds the limit (2147483647, 65535, 65535)";
   }
-  const unsigned long long threads = 1ull * r.block.x * r.block.y * r.block.z;
+  const unsigned long long threads = 1ull * r.config.block.x * r.config.block.y * r.config.block.z;
   if (threads > static_cast<unsigned long long>(kMaxThreadsPerBlock))
-    return std::to_string(threads) + " threads per block (block " + dims(r.block) + "); at most 1024";
-  if (r.dynamic_smem > kSharedPerBlockDefault) {
+    return std::to_string(threads) + " threads per block (block " + dims(r.config.block) + "); at most 1024";
+  if (r.config.smem > kSharedPerBlockDefault) {
     code = cudaErrorInvalidValue;
-    return std::to_string(r.dynamic_smem) + " bytes of dynamic shared memory; at most " +
+    return std::to_string(r.config.smem) + " bytes of dynamic shared memory; at most " +
            std::to_string(kSharedPerBlockDefault) + " per block without an opt-in";
   }
   return "";
@@ -72,7 +71,7 @@ void launch(const LaunchRequest& r) {
   static uint64_t launch_count = 0;
   const Schedule schedule = current_schedule();
   std::mt19937_64 rng(schedule.seed * 0x9E3779B97F4A7C15ull + ++launch_count);
-  const uint64_t blocks = 1ull * r.grid.x * r.grid.y * r.grid.z;
+  const uint64_t blocks = 1ull * r.config.grid.x * r.config.grid.y * r.config.grid.z;
   std::vector<uint64_t> order;
   if (schedule.kind != ScheduleKind::forward) {
     order.resize(blocks);
@@ -82,21 +81,23 @@ void launch(const LaunchRequest& r) {
   }
   BlockTask task;
   task.kernel = r.kernel.c_str();
-  task.grid = r.grid;
-  task.block = r.block;
+  task.grid = r.config.grid;
+  task.block = r.config.block;
   task.body = r.body;
   task.context = r.context;
   try {
     for (uint64_t i = 0; i < blocks; ++i) {
       const uint64_t b = order.empty() ? i : order[i];
-      task.block_idx = uint3{static_cast<unsigned>(b % r.grid.x), static_cast<unsigned>(b / r.grid.x % r.grid.y),
-                             static_cast<unsigned>(b / (1ull * r.grid.x * r.grid.y))};
+      task.block_idx = uint3{static_cast<unsigned>(b % r.config.grid.x),
+                             static_cast<unsigned>(b / r.config.grid.x % r.config.grid.y),
+                             static_cast<unsigned>(b / (1ull * r.config.grid.x * r.config.grid.y))};
       begin_shared_epoch();
       runner->run(task, schedule, rng);
     }
   } catch (const KernelFault& f) {
-    set_last_error(cudaErrorLaunchFailure, std::string(f.what()) + " (launched at " + r.file + ":" +
-                                               std::to_string(r.line) + ", schedule " + schedule_name(schedule) + ")");
+    set_last_error(cudaErrorLaunchFailure, std::string(f.what()) + " (launched at " + r.config.file + ":" +
+                                               std::to_string(r.config.line) + ", schedule " + schedule_name(schedule) +
+                                               ")");
   }
 }
 

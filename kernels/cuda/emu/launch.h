@@ -14,14 +14,21 @@
 
 namespace gantry::emu {
 
-struct LaunchRequest {
-  std::string kernel;  // demangled, with template arguments
+// Where and how a kernel is launched, as GANTRY_LAUNCH writes it.
+struct LaunchConfig {
   dim3 grid;
   dim3 block;
-  size_t dynamic_smem = 0;
+  size_t smem = 0;
   cudaStream_t stream = nullptr;
   const char* file = "";
   int line = 0;
+  const char* kernel = "";    // the kernel expression as written
+  const char* launcher = "";  // __PRETTY_FUNCTION__ of the launching function
+};
+
+struct LaunchRequest {
+  LaunchConfig config;
+  std::string kernel;  // display name (kernel_display_name)
   KernelBody body = nullptr;
   void* context = nullptr;
 };
@@ -46,17 +53,6 @@ struct KernelCall {
   }
 };
 
-struct LaunchConfig {
-  dim3 grid;
-  dim3 block;
-  size_t smem = 0;
-  cudaStream_t stream = nullptr;
-  const char* file = "";
-  int line = 0;
-  const char* kernel = "";
-  const char* launcher = "";
-};
-
 // GANTRY_LAUNCH(...) evaluates to one of these; its call operator takes the kernel's arguments.
 template <typename Invoke>
 class Launch {
@@ -67,13 +63,8 @@ class Launch {
   void operator()(Args&&... args) const {
     KernelCall<Invoke, std::decay_t<Args>...> call{invoke_, {std::forward<Args>(args)...}};
     LaunchRequest r;
+    r.config = config_;
     r.kernel = kernel_display_name(config_.kernel, config_.launcher);
-    r.grid = config_.grid;
-    r.block = config_.block;
-    r.dynamic_smem = config_.smem;
-    r.stream = config_.stream;
-    r.file = config_.file;
-    r.line = config_.line;
     r.body = &KernelCall<Invoke, std::decay_t<Args>...>::run;
     r.context = &call;
     launch(r);

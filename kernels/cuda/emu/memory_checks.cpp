@@ -22,7 +22,7 @@ namespace {
 
 uint32_t g_epoch = 0;
 uint32_t* g_shadow = nullptr;  // one epoch per byte of .bss
-bool g_called = false;          // a callback has run: the kernels are instrumented
+bool g_called = false;         // a callback has run: the kernels are instrumented
 
 uint32_t* shadow() {
   if (g_shadow == nullptr) {
@@ -37,15 +37,25 @@ uint32_t* shadow() {
   return g_shadow;
 }
 
+// " at file:line" of the access, from addr2line when it is installed (only on a fault), else the
+// code address to give it by hand.
 std::string code_location(const void* pc) {
   Dl_info info{};
-  std::ostringstream o;
-  if (dladdr(pc, &info) != 0 && info.dli_fname != nullptr) {
-    o << " (code at " << info.dli_fname << "+0x" << std::hex
-      << (reinterpret_cast<uintptr_t>(pc) - reinterpret_cast<uintptr_t>(info.dli_fbase))
-      << "; addr2line -Cfe gives the line)";
+  if (dladdr(pc, &info) == 0 || info.dli_fname == nullptr) return "";
+  std::ostringstream offset;
+  offset << "0x" << std::hex
+         << (reinterpret_cast<uintptr_t>(pc) - 1 - reinterpret_cast<uintptr_t>(info.dli_fbase));  // the call itself
+  const std::string file = info.dli_fname[0] != '\0' ? info.dli_fname : "/proc/self/exe";
+  const std::string command = "addr2line -e '" + file + "' " + offset.str() + " 2>/dev/null";
+  if (FILE* p = popen(command.c_str(), "r")) {
+    char line[4096] = {};
+    const bool got = std::fgets(line, sizeof line, p) != nullptr;
+    pclose(p);
+    std::string where(line);
+    while (!where.empty() && (where.back() == '\n' || where.back() == '\r')) where.pop_back();
+    if (got && !where.empty() && where[0] != '?') return " at " + where;
   }
-  return o.str();
+  return " (code at " + file + "+" + offset.str() + ")";
 }
 
 // The live allocation last checked, valid while nothing was freed since.
@@ -110,13 +120,9 @@ void begin_shared_epoch() {
 
 }  // namespace gantry::emu
 
-#define GANTRY_EMU_CALLBACKS(n)                                                        \
-  void __asan_load##n##_noabort(uintptr_t addr) {                                     \
-    gantry::emu::check(addr, n, false, __builtin_return_address(0));                  \
-  }                                                                                   \
-  void __asan_store##n##_noabort(uintptr_t addr) {                                    \
-    gantry::emu::check(addr, n, true, __builtin_return_address(0));                   \
-  }
+#define GANTRY_EMU_CALLBACKS(n)                                                                                      \
+  void __asan_load##n##_noabort(uintptr_t addr) { gantry::emu::check(addr, n, false, __builtin_return_address(0)); } \
+  void __asan_store##n##_noabort(uintptr_t addr) { gantry::emu::check(addr, n, true, __builtin_return_address(0)); }
 
 extern "C" {
 GANTRY_EMU_CALLBACKS(1)

@@ -15,8 +15,7 @@ thread_local int t_device = 0;
 bool valid_device(int device) { return device == 0; }
 
 cudaError_t no_device(const char* call, int device) {
-  return gantry::emu::set_last_error(cudaErrorInvalidDevice, std::string(call) + ": device " +
-                                                                 std::to_string(device) +
+  return gantry::emu::set_last_error(cudaErrorInvalidDevice, std::string(call) + ": device " + std::to_string(device) +
                                                                  " does not exist (the emulator has one device)");
 }
 
@@ -125,9 +124,8 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
     case cudaDevAttrComputeCapabilityMinor: *value = kComputeMinor; break;
     case cudaDevAttrMaxThreadsPerMultiProcessor: *value = kMaxThreadsPerMultiprocessor; break;
     default:
-      return set_last_error(cudaErrorNotSupported,
-                            "cudaDeviceGetAttribute: attribute " + std::to_string(static_cast<int>(attr)) +
-                                " is not emulated");
+      return set_last_error(cudaErrorNotSupported, "cudaDeviceGetAttribute: attribute " +
+                                                       std::to_string(static_cast<int>(attr)) + " is not emulated");
   }
   return cudaSuccess;
 }

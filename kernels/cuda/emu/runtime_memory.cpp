@@ -70,9 +70,8 @@ cudaError_t cudaMalloc(void** p, size_t size) {
   if (*p == nullptr)
     return set_last_error(cudaErrorMemoryAllocation, "cudaMalloc: out of memory: " + std::to_string(size) +
                                                          " bytes requested, " +
-                                                         std::to_string(gantry::emu::device_bytes_in_use()) +
-                                                         " of " + std::to_string(gantry::emu::kDeviceMemoryBytes) +
-                                                         " in use");
+                                                         std::to_string(gantry::emu::device_bytes_in_use()) + " of " +
+                                                         std::to_string(gantry::emu::kDeviceMemoryBytes) + " in use");
   return cudaSuccess;
 }
 

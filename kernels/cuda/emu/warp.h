@@ -72,7 +72,8 @@ T shfl_xor_sync(const SourceSite& site, uint32_t mask, T v, int lane_mask, int w
 
 }  // namespace gantry::emu
 
-#define GANTRY_EMU_SITE(what) ::gantry::emu::SourceSite{what, __FILE__, __LINE__}
+#define GANTRY_EMU_SITE(what) \
+  ::gantry::emu::SourceSite { what, __FILE__, __LINE__ }
 #define __syncthreads() ::gantry::emu::syncthreads(GANTRY_EMU_SITE("__syncthreads"))
 #define __syncwarp(...) ::gantry::emu::syncwarp(GANTRY_EMU_SITE("__syncwarp") __VA_OPT__(, ) __VA_ARGS__)
 #define __shfl_sync(...) ::gantry::emu::shfl_sync(GANTRY_EMU_SITE("__shfl_sync"), __VA_ARGS__)

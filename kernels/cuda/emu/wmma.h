@@ -102,7 +102,8 @@ void load_lane(F& f, const P* p, unsigned ldm, bool col) {
 }
 }  // namespace detail
 
-#define GANTRY_EMU_WMMA_SITE(what) ::gantry::emu::SourceSite{what, "wmma", 0}
+#define GANTRY_EMU_WMMA_SITE(what) \
+  ::gantry::emu::SourceSite { what, "wmma", 0 }
 
 template <typename Use, int M, int N, int K, typename T, typename Layout, typename P>
 void load_matrix_sync(fragment<Use, M, N, K, T, Layout>& f, const P* p, unsigned ldm) {
