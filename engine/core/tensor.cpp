@@ -44,6 +44,7 @@ Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset)
 int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
 
 bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;  // no elements: any strides (contiguous_strides gives [2, 2, 1] for [2, 0, 2])
   int64_t expected = 1;
   for (size_t i = shape().size(); i-- > 0;) {
     if (shape()[i] == 1) continue;

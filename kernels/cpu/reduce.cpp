@@ -64,16 +64,17 @@ Shape broadcast_strides(const Tensor& out, const Shape& shape) {
   return st;
 }
 
-template <typename T, typename Op>
+// Reduces x into out, whose elements are of type O (T, or the accumulator type for float sums).
+template <typename T, typename Op, typename O = T>
 void reduce_typed(Tensor& out, const Tensor& x) {
   using A = typename Op::template Acc<T>;
-  T* o = out.data_ptr<T>();
-  for (int64_t i = 0, n = out.numel(); i < n; ++i) o[i] = Op::template identity<T>();
+  O* o = out.data_ptr<O>();
+  for (int64_t i = 0, n = out.numel(); i < n; ++i) o[i] = static_cast<O>(Op::template identity<T>());
   if (x.numel() == 0) return;
   const Shape out_strides = broadcast_strides(out, x.shape());
-  strided_loop<2>(x.shape(), {&out_strides, &x.strides()}, {byte_ptr(out), byte_ptr(x)}, {sizeof(T), sizeof(T)},
+  strided_loop<2>(x.shape(), {&out_strides, &x.strides()}, {byte_ptr(out), byte_ptr(x)}, {sizeof(O), sizeof(T)},
                   [&](std::array<char*, 2> p, int64_t n, std::array<int64_t, 2> s) {
-                    T* dst = reinterpret_cast<T*>(p[0]);
+                    O* dst = reinterpret_cast<O*>(p[0]);
                     if (s[0] == 0) {  // the row runs along a reduced dim
                       A acc = static_cast<A>(*dst);
                       if (s[1] == sizeof(T)) {
@@ -82,24 +83,39 @@ void reduce_typed(Tensor& out, const Tensor& x) {
                         for (int64_t i = 0; i < n; ++i)
                           acc = Op::combine(acc, *reinterpret_cast<const T*>(p[1] + i * s[1]));
                       }
-                      *dst = static_cast<T>(acc);
-                    } else if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
-                      T* __restrict d = dst;
+                      *dst = static_cast<O>(acc);
+                    } else if (s[0] == sizeof(O) && s[1] == sizeof(T)) {
+                      O* __restrict d = dst;
                       const T* __restrict src = reinterpret_cast<const T*>(p[1]);
-                      for (int64_t i = 0; i < n; ++i) d[i] = static_cast<T>(Op::combine(d[i], src[i]));
+                      for (int64_t i = 0; i < n; ++i) d[i] = static_cast<O>(Op::combine(d[i], src[i]));
                     } else {
                       for (int64_t i = 0; i < n; ++i) {
-                        T* di = reinterpret_cast<T*>(p[0] + i * s[0]);
-                        *di = static_cast<T>(Op::combine(*di, *reinterpret_cast<const T*>(p[1] + i * s[1])));
+                        O* di = reinterpret_cast<O*>(p[0] + i * s[0]);
+                        *di = static_cast<O>(Op::combine(*di, *reinterpret_cast<const T*>(p[1] + i * s[1])));
                       }
                     }
+                  });
+}
+
+// A float sum keeps its running totals in double until the end: a float output would round them
+// after every row (thousands of times for a reduction over strided dims).
+void sum_float(Tensor& out, const Tensor& x) {
+  Tensor wide = empty(out.shape(), DType::f64, kCPU);
+  reduce_typed<float, SumOp, double>(wide, x);
+  strided_loop<2>(out.shape(), {&out.strides(), &wide.strides()}, {byte_ptr(out), byte_ptr(wide)},
+                  {sizeof(float), sizeof(double)}, [&](std::array<char*, 2> p, int64_t n, std::array<int64_t, 2> s) {
+                    for (int64_t i = 0; i < n; ++i)
+                      *reinterpret_cast<float*>(p[0] + i * s[0]) =
+                          static_cast<float>(*reinterpret_cast<const double*>(p[1] + i * s[1]));
                   });
 }
 
 template <typename T>
 void reduce_dispatch_op(ReduceOp op, Tensor& out, const Tensor& x) {
   switch (op) {
-    case ReduceOp::sum: return reduce_typed<T, SumOp>(out, x);
+    case ReduceOp::sum:
+      if constexpr (std::is_same_v<T, float>) return sum_float(out, x);
+      else return reduce_typed<T, SumOp>(out, x);
     case ReduceOp::amax: return reduce_typed<T, MaxOp>(out, x);
     case ReduceOp::amin: return reduce_typed<T, MinOp>(out, x);
   }

@@ -17,6 +17,7 @@
 #include <initializer_list>
 
 #include "engine/dispatch/attention_kernels.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/runtime.h"
 
 namespace gantry::cuda {
@@ -205,8 +206,8 @@ void cuda_attention(Tensor& out, const Tensor& q, const Tensor& k, const Tensor&
     const unsigned row_blocks = static_cast<unsigned>((lq + Cfg::BQ - 1) / Cfg::BQ);
     for (int64_t b0 = 0; b0 < batch; b0 += 65535) {
       const unsigned chunk = static_cast<unsigned>(std::min<int64_t>(65535, batch - b0));
-      attention_forward_kernel<T><<<dim3(row_blocks, static_cast<unsigned>(col_blocks), chunk), Cfg::kThreads, 0,
-                                    stream>>>(
+      GANTRY_LAUNCH(dim3(row_blocks, static_cast<unsigned>(col_blocks), chunk), Cfg::kThreads, 0,
+                                    stream, attention_forward_kernel<T>)(
           static_cast<T*>(out.raw_data()), static_cast<const T*>(q.raw_data()), static_cast<const T*>(k.raw_data()),
           static_cast<const T*>(v.raw_data()), static_cast<int>(lq), static_cast<int>(lk), static_cast<int>(d),
           static_cast<int>(dv), static_cast<T>(scale), b0);

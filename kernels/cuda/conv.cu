@@ -34,6 +34,7 @@
 
 #include "engine/dispatch/conv_kernels.h"
 #include "kernels/cuda/gemm.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/cuda/workspace.h"
 
@@ -515,7 +516,7 @@ int64_t images_per_launch(const char* op, int64_t images, int64_t per_image) {
 template <typename T>
 void arrange_weight(T* wt, const Tensor& w, bool for_input_grad, cudaStream_t stream) {
   const int total = to_int(w.numel());
-  arrange_weight_kernel<T><<<grid_for(total, 256), 256, 0, stream>>>(
+  GANTRY_LAUNCH(grid_for(total, 256), 256, 0, stream, arrange_weight_kernel<T>)(
       wt, static_cast<const T*>(w.raw_data()), to_int(w.size(0)), to_int(w.size(1)), to_int(w.size(2) * w.size(3)),
       for_input_grad, total);
   GANTRY_CUDA_LAUNCH_CHECK();
@@ -546,7 +547,7 @@ void run_gather(GatherConvArgs<T> a, int64_t images, int64_t src_image, int64_t 
       c.M = to_int(count * grid_pixels);
       const dim3 grid(static_cast<unsigned>(ceil_div(c.M, Math::BM)), static_cast<unsigned>(ceil_div(c.J, Math::BN)),
                       static_cast<unsigned>(phases));
-      implicit_gemm_kernel<Prob, Math><<<grid, kConvThreads, 0, stream>>>(c);
+      GANTRY_LAUNCH(grid, kConvThreads, 0, stream, implicit_gemm_kernel<Prob, Math>)(c);
       GANTRY_CUDA_LAUNCH_CHECK();
     }
   });
@@ -667,11 +668,11 @@ void weight_grad_typed(Tensor& grad_w, const Tensor& x, const Tensor& grad_out, 
       b.out = dst + ci * splits * a.slice;
       b.K = to_int(count * oh * ow);
       const dim3 grid(static_cast<unsigned>(tiles_x), static_cast<unsigned>(tiles_y), static_cast<unsigned>(splits));
-      implicit_gemm_kernel<Prob, Math><<<grid, kConvThreads, 0, stream>>>(b);
+      GANTRY_LAUNCH(grid, kConvThreads, 0, stream, implicit_gemm_kernel<Prob, Math>)(b);
       GANTRY_CUDA_LAUNCH_CHECK();
     }
     if (slices > 1) {
-      sum_slices_kernel<T><<<grid_for(a.slice, 256), 256, 0, stream>>>(gw, partial.as<T>(), to_int(a.slice),
+      GANTRY_LAUNCH(grid_for(a.slice, 256), 256, 0, stream, sum_slices_kernel<T>)(gw, partial.as<T>(), to_int(a.slice),
                                                                         to_int(slices));
       GANTRY_CUDA_LAUNCH_CHECK();
     }

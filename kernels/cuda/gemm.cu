@@ -16,6 +16,7 @@
 
 #include "engine/dispatch/linalg_kernels.h"
 #include "kernels/cuda/gemm.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/runtime.h"
 
 namespace gantry::cuda {
@@ -270,7 +271,7 @@ void launch_over_batches(GemmArgs<T> g, int64_t batch, int threads, Kernel kerne
   for (int64_t begin = 0; begin < batch; begin += kMaxGridZ) {
     g.batch_begin = begin;
     const unsigned chunk = static_cast<unsigned>(std::min<int64_t>(kMaxGridZ, batch - begin));
-    kernel<<<dim3(tiles.x, tiles.y, chunk), threads, 0, stream>>>(g);
+    GANTRY_LAUNCH(dim3(tiles.x, tiles.y, chunk), threads, 0, stream, kernel)(g);
     GANTRY_CUDA_LAUNCH_CHECK();
   }
 }

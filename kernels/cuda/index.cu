@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "engine/dispatch/index_kernels.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/cuda/tensor_iter.cuh"
 #include "kernels/cuda/workspace.h"
@@ -48,7 +49,7 @@ void check_indices(const Tensor& index, int64_t size, int64_t dim, const char* o
   const IterGeometry<1> g = collapse_geometry<1>(index.shape(), {&index}, op);
   Workspace flag(sizeof(unsigned long long), device);
   GANTRY_CUDA_CHECK(cudaMemsetAsync(flag.data(), 0xff, sizeof(unsigned long long), stream));
-  find_bad_index<<<grid_for(n, kThreads), kThreads, 0, stream>>>(static_cast<const char*>(index.raw_data()),
+  GANTRY_LAUNCH(grid_for(n, kThreads), kThreads, 0, stream, find_bad_index)(static_cast<const char*>(index.raw_data()),
                                                                 OffsetCalculator<int64_t, 1>(g), n, size,
                                                                 flag.as<unsigned long long>());
   GANTRY_CUDA_LAUNCH_CHECK();
@@ -107,7 +108,7 @@ void cuda_gather(Tensor& out, const Tensor& x, int64_t dim, const Tensor& index,
       collapse_geometry<3>(index.shape(), {&out.strides(), &index.strides(), &x_strides}, {item, 8, item}, op);
   dispatch_all(x.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    gather_kernel_impl<T><<<grid_for(n, kThreads), kThreads, 0, current_stream(x.device().index)>>>(
+    GANTRY_LAUNCH(grid_for(n, kThreads), kThreads, 0, current_stream(x.device().index), gather_kernel_impl<T>)(
         static_cast<char*>(out.raw_data()), static_cast<const char*>(index.raw_data()),
         static_cast<const char*>(x.raw_data()), OffsetCalculator<int64_t, 3>(g), n, x.strides()[dim] * item);
     GANTRY_CUDA_LAUNCH_CHECK();
@@ -128,7 +129,7 @@ void cuda_scatter_add(Tensor& out, int64_t dim, const Tensor& index, const Tenso
       collapse_geometry<3>(index.shape(), {&out_strides, &index.strides(), &src.strides()}, {item, 8, item}, op);
   dispatch_floating(out.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    scatter_add_kernel_impl<T><<<grid_for(n, kThreads), kThreads, 0, current_stream(out.device().index)>>>(
+    GANTRY_LAUNCH(grid_for(n, kThreads), kThreads, 0, current_stream(out.device().index), scatter_add_kernel_impl<T>)(
         static_cast<char*>(out.raw_data()), static_cast<const char*>(index.raw_data()),
         static_cast<const char*>(src.raw_data()), OffsetCalculator<int64_t, 3>(g), n, out.strides()[dim] * item);
     GANTRY_CUDA_LAUNCH_CHECK();
@@ -203,7 +204,7 @@ void cuda_topk(Tensor& values, Tensor& indices, const Tensor& x, int64_t k, int6
   GANTRY_CHECK(grid.x <= 0x7fffffffu, "topk: dim of size ", n, " too large");
   dispatch_all(x.dtype(), "topk", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    topk_kernel_impl<T><<<grid, kThreads, 0, current_stream(x.device().index)>>>(
+    GANTRY_LAUNCH(grid, kThreads, 0, current_stream(x.device().index), topk_kernel_impl<T>)(
         static_cast<const T*>(x.raw_data()), static_cast<T*>(values.raw_data()), indices.data_ptr<int64_t>(),
         OffsetCalculator<int64_t, 3>(g), num_slices, n, k, x.strides()[dim], values.strides()[dim],
         indices.strides()[dim], largest);

@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 
 #include "kernels/cuda/kcenter.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/cuda/workspace.h"
 
@@ -98,7 +99,7 @@ Tensor kcenter_select(const Tensor& points, int64_t k, int64_t first_index) {
   Workspace min_dist(static_cast<size_t>(n) * sizeof(double), points.device().index);
   dispatch_floating(points.dtype(), "kcenter_select", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    kcenter_kernel<T><<<1, kThreads, 0, current_stream(points.device().index)>>>(
+    GANTRY_LAUNCH(1, kThreads, 0, current_stream(points.device().index), kcenter_kernel<T>)(
         static_cast<const T*>(points.raw_data()), n, d, points.strides()[0], points.strides()[1], k, first_index,
         min_dist.as<double>(), selected.data_ptr<int64_t>());
   });

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/dispatch/optim_kernels.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/cuda/workspace.h"
 
@@ -128,7 +129,7 @@ void cuda_adam(const AdamHyper& h, std::vector<AdamSlot>& slots) {
     std::vector<AdamTensor<T>> tensors;
     std::vector<int64_t> sizes;
     for (AdamSlot& s : slots) {
-      check_slot_tensor(s.param, slots[0].param, "adam", "param");
+      check_slot_tensor(s.param, s.param, "adam", "param");  // parameters may differ in shape
       for (const auto& [t, name] : {std::pair<const Tensor*, const char*>{&s.grad, "grad"}, {&s.exp_avg, "exp_avg"},
                                     {&s.exp_avg_sq, "exp_avg_sq"}})
         check_slot_tensor(*t, s.param, "adam", name);
@@ -147,7 +148,7 @@ void cuda_adam(const AdamHyper& h, std::vector<AdamSlot>& slots) {
                                  h.weight_decay != 0};
     run_multi_tensor(tensors, sizes, device,
                      [&](const Chunk* chunks, const AdamTensor<T>* table, unsigned n, cudaStream_t stream) {
-                       adam_multi_tensor<T><<<n, kThreads, 0, stream>>>(chunks, table, scalars);
+                       GANTRY_LAUNCH(n, kThreads, 0, stream, adam_multi_tensor<T>)(chunks, table, scalars);
                      });
   });
 }
@@ -162,7 +163,7 @@ void cuda_sgd(const SGDHyper& h, std::vector<SGDSlot>& slots) {
     std::vector<SgdTensor<T>> tensors;
     std::vector<int64_t> sizes;
     for (SGDSlot& s : slots) {
-      check_slot_tensor(s.param, slots[0].param, "sgd", "param");
+      check_slot_tensor(s.param, s.param, "sgd", "param");
       check_slot_tensor(s.grad, s.param, "sgd", "grad");
       if (h.momentum != 0) check_slot_tensor(s.momentum_buffer, s.param, "sgd", "momentum_buffer");
       tensors.push_back(SgdTensor<T>{s.param.data_ptr<T>(), h.momentum != 0 ? s.momentum_buffer.data_ptr<T>() : nullptr,
@@ -174,7 +175,7 @@ void cuda_sgd(const SGDHyper& h, std::vector<SGDSlot>& slots) {
                                 h.nesterov};
     run_multi_tensor(tensors, sizes, device,
                      [&](const Chunk* chunks, const SgdTensor<T>* table, unsigned n, cudaStream_t stream) {
-                       sgd_multi_tensor<T><<<n, kThreads, 0, stream>>>(chunks, table, scalars);
+                       GANTRY_LAUNCH(n, kThreads, 0, stream, sgd_multi_tensor<T>)(chunks, table, scalars);
                      });
   });
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/dispatch/pool_kernels.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/cuda/workspace.h"
 
@@ -231,7 +232,7 @@ void cuda_avg_pool2d(Tensor& out, const Tensor& x, const PoolWindows& pw) {
               [&](auto grid, cudaStream_t stream, const UploadedWindows& u, auto tag, auto itag) {
                 using T = typename decltype(tag)::type;
                 using I = decltype(itag);
-                avg_pool_kernel<T, I><<<grid, kPoolThreads, 0, stream>>>(
+                GANTRY_LAUNCH(grid, kPoolThreads, 0, stream, avg_pool_kernel<T, I>)(
                     static_cast<T*>(out.raw_data()), static_cast<const T*>(x.raw_data()), u.win,
                     static_cast<I>(out.numel()), plane_h(x), plane_w(x), plane_h(out), plane_w(out));
               });
@@ -244,7 +245,7 @@ void cuda_avg_pool2d_backward(Tensor& grad_x, const Tensor& grad_out, const Pool
               [&](auto grid, cudaStream_t stream, const UploadedWindows& u, auto tag, auto itag) {
                 using T = typename decltype(tag)::type;
                 using I = decltype(itag);
-                avg_pool_backward_kernel<T, I><<<grid, kPoolThreads, 0, stream>>>(
+                GANTRY_LAUNCH(grid, kPoolThreads, 0, stream, avg_pool_backward_kernel<T, I>)(
                     static_cast<T*>(grad_x.raw_data()), static_cast<const T*>(grad_out.raw_data()), u.win, u.cover,
                     static_cast<I>(grad_x.numel()), plane_h(grad_x), plane_w(grad_x), plane_h(grad_out),
                     plane_w(grad_out));
@@ -261,7 +262,7 @@ void cuda_max_pool2d(Tensor& out, Tensor& indices, const Tensor& x, const PoolWi
               [&](auto grid, cudaStream_t stream, const UploadedWindows& u, auto tag, auto itag) {
                 using T = typename decltype(tag)::type;
                 using I = decltype(itag);
-                max_pool_kernel<T, I><<<grid, kPoolThreads, 0, stream>>>(
+                GANTRY_LAUNCH(grid, kPoolThreads, 0, stream, max_pool_kernel<T, I>)(
                     static_cast<T*>(out.raw_data()), static_cast<int64_t*>(indices.raw_data()),
                     static_cast<const T*>(x.raw_data()), u.win, static_cast<I>(out.numel()), plane_h(x), plane_w(x),
                     plane_h(out), plane_w(out));

@@ -8,6 +8,7 @@
 
 #include "engine/dispatch/random_kernels.h"
 #include "engine/random/sampling.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/runtime.h"
 
 namespace gantry::cuda {
@@ -64,7 +65,7 @@ void cuda_random_fill(RandomDistribution dist, const RandomParams& p, uint64_t s
     if constexpr (std::is_same_v<T, uint8_t>) {
       GANTRY_FAIL("random_fill: uint8 outputs are not supported");
     } else {
-      random_fill_kernel_impl<T><<<grid_for(n, threads), threads, 0, stream>>>(
+      GANTRY_LAUNCH(grid_for(n, threads), threads, 0, stream, random_fill_kernel_impl<T>)(
           static_cast<T*>(out.raw_data()), n, seed, offset, RandomSample<T>{dist, p.a, p.b, p.low, p.high});
       GANTRY_CUDA_LAUNCH_CHECK();
     }

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "engine/dispatch/reduce_kernels.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/cuda/tensor_iter.cuh"
 
@@ -154,14 +155,14 @@ void launch_reduce(const Tensor& x, const ReduceGeometry& g, Store store) {
   const bool reduction_contiguous = g.reduced.ndim > 0 && g.reduced.strides[0][0] == 1;
   if (outputs_contiguous && !reduction_contiguous && g.num_outputs >= 256) {
     constexpr int threads = 128;
-    reduce_per_thread_kernel<T, Combine><<<grid_for(g.num_outputs, threads), threads, 0, stream>>>(
+    GANTRY_LAUNCH(grid_for(g.num_outputs, threads), threads, 0, stream, reduce_per_thread_kernel<T, Combine>)(
         static_cast<const T*>(x.raw_data()), OffsetCalculator<int64_t, 1>(g.kept),
         OffsetCalculator<int64_t, 1>(g.reduced), g.num_outputs, g.reduce_size, store);
     GANTRY_CUDA_LAUNCH_CHECK();
     return;
   }
   const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(g.num_outputs, 65535LL * 8));
-  reduce_kernel_impl<T, Combine><<<blocks, reduce_threads(g.reduce_size), 0, stream>>>(
+  GANTRY_LAUNCH(blocks, reduce_threads(g.reduce_size), 0, stream, reduce_kernel_impl<T, Combine>)(
       static_cast<const T*>(x.raw_data()), OffsetCalculator<int64_t, 1>(g.kept), OffsetCalculator<int64_t, 1>(g.reduced),
       g.num_outputs, g.reduce_size, store);
   GANTRY_CUDA_LAUNCH_CHECK();

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "engine/dispatch/softmax_kernels.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/cuda/tensor_iter.cuh"
 
@@ -86,7 +87,7 @@ void cuda_softmax(Tensor& out, const Tensor& x, int64_t dim, bool log) {
   dispatch_floating(x.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(num_slices, 65535LL * 8));
-    softmax_kernel_impl<T><<<blocks, kSoftmaxThreads, 0, current_stream(x.device().index)>>>(
+    GANTRY_LAUNCH(blocks, kSoftmaxThreads, 0, current_stream(x.device().index), softmax_kernel_impl<T>)(
         static_cast<T*>(out.raw_data()), static_cast<const T*>(x.raw_data()), OffsetCalculator<int64_t, 2>(g),
         num_slices, x.size(dim), out.strides()[dim], x.strides()[dim], log);
     GANTRY_CUDA_LAUNCH_CHECK();

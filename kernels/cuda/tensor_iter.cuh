@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "engine/core/tensor.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/runtime.h"
 
 namespace gantry::cuda {
@@ -203,19 +204,19 @@ void launch_elementwise(Tensor& out, const std::array<const Tensor*, sizeof...(I
         if (dense) {
           const unsigned grid = grid_for(aligned ? (n + kVectorWidth - 1) / kVectorWidth : n, kElementwiseThreads);
           if (aligned)
-            dense_elementwise_kernel<true><<<grid, kElementwiseThreads, 0, stream>>>(n, f, out_ptr, in...);
+            GANTRY_LAUNCH(grid, kElementwiseThreads, 0, stream, dense_elementwise_kernel<true>)(n, f, out_ptr, in...);
           else
-            dense_elementwise_kernel<false><<<grid, kElementwiseThreads, 0, stream>>>(n, f, out_ptr, in...);
+            GANTRY_LAUNCH(grid, kElementwiseThreads, 0, stream, dense_elementwise_kernel<false>)(n, f, out_ptr, in...);
           GANTRY_CUDA_LAUNCH_CHECK();
           return;
         }
         const IterGeometry<N> g = collapse_geometry<N>(out.shape(), operands, op);
         const unsigned grid = grid_for(n, kElementwiseThreads);
         if (fits_32bit(g, n)) {
-          strided_elementwise_kernel<int32_t><<<grid, kElementwiseThreads, 0, stream>>>(
+          GANTRY_LAUNCH(grid, kElementwiseThreads, 0, stream, strided_elementwise_kernel<int32_t>)(
               OffsetCalculator<int32_t, N>(g), static_cast<int32_t>(n), f, out_ptr, in...);
         } else {
-          strided_elementwise_kernel<int64_t><<<grid, kElementwiseThreads, 0, stream>>>(
+          GANTRY_LAUNCH(grid, kElementwiseThreads, 0, stream, strided_elementwise_kernel<int64_t>)(
               OffsetCalculator<int64_t, N>(g), n, f, out_ptr, in...);
         }
         GANTRY_CUDA_LAUNCH_CHECK();

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/dispatch/conv_kernels.h"
@@ -89,8 +90,15 @@ const std::vector<ConvCase>& conv_cases() {
       {"pointwise", 4, 9, 7, 6, 5, 1, 1, {1, 1, 0, 0, 1, 1}},
       {"kernel larger than the input", 2, 3, 3, 3, 4, 5, 5, {1, 1, 1, 1, 1, 1}},
       {"channels across tiles", 2, 70, 9, 9, 130, 3, 3, {1, 1, 1, 1, 1, 1}},
-      {"wide tiles", 20, 19, 32, 32, 130, 3, 3, {1, 1, 1, 1, 1, 1}},
       {"Conv2d_1a 3->32 s2 at 299", 1, 3, 299, 299, 32, 3, 3, {2, 2, 0, 0, 1, 1}},
+  };
+  return cases;
+}
+
+// Shapes with hundreds of MFLOP per pass: a separate test, labelled slow for the CPU emulator.
+const std::vector<ConvCase>& large_conv_cases() {
+  static const std::vector<ConvCase> cases = {
+      {"wide tiles", 20, 19, 32, 32, 130, 3, 3, {1, 1, 1, 1, 1, 1}},
       {"3->64 at 32x32, batch 64 (split reduction)", 64, 3, 32, 32, 64, 3, 3, {1, 1, 1, 1, 1, 1}},
   };
   return cases;
@@ -116,9 +124,9 @@ ConvTensors make_conv(const ConvCase& c, DType dt, uint64_t seed) {
 }
 
 // Runs the three convolution kernels on CPU and CUDA and checks the relative difference.
-void check_conv_kernels(DType dt, double tol) {
+void check_conv_kernels(DType dt, double tol, const std::vector<ConvCase>& cases = conv_cases()) {
   uint64_t seed = 100;
-  for (const ConvCase& c : conv_cases()) {
+  for (const ConvCase& c : cases) {
     const ConvTensors t = make_conv(c, dt, seed);
     seed += 10;
     const std::string what = std::string(c.what) + " " + dtype_name(dt) + " (" +
@@ -164,6 +172,16 @@ TEST_F(CUDAImageKernels, ConvTf32MatchesCpu) {
 TEST_F(CUDAImageKernels, ConvBf16MatchesCpu) {
   PrecisionGuard guard(cuda::MatmulPrecision::bf16);
   check_conv_kernels(DType::f32, 1e-2);
+}
+
+TEST_F(CUDAImageKernels, ConvLargeShapesMatchCpuInEveryPrecision) {
+  for (auto [precision, dt, tol] : {std::tuple{cuda::MatmulPrecision::exact, DType::f32, 1e-5},
+                                    {cuda::MatmulPrecision::exact, DType::f64, 1e-12},
+                                    {cuda::MatmulPrecision::tf32, DType::f32, 1e-3},
+                                    {cuda::MatmulPrecision::bf16, DType::f32, 1e-2}}) {
+    PrecisionGuard guard(precision);
+    check_conv_kernels(dt, tol, large_conv_cases());
+  }
 }
 
 TEST_F(CUDAImageKernels, WeightGradOfEmptyBatchIsZero) {

@@ -223,6 +223,46 @@ void expect_load_error(optim::Optimizer& opt, const optim::OptimizerState& st, c
   }
 }
 
+// One optimizer over parameters of different shapes: every device's multi-tensor step must agree
+// with the CPU's.
+class OptimizerOnDevice : public testing::DeviceTest {};
+GANTRY_INSTANTIATE_DEVICE_TEST(OptimizerOnDevice);
+
+template <typename Optimizer, typename Options>
+void expect_device_steps_match_cpu(Device device, const Options& options) {
+  const Shape shapes[] = {{3, 4}, {5}, {2, 1, 3}};
+  std::vector<Tensor> cpu_params, device_params;
+  uint64_t seed = 40;
+  for (const Shape& shape : shapes) {
+    const Tensor init = testing::random_uniform(shape, ++seed, -1, 1, DType::f64);
+    cpu_params.push_back(init.clone());
+    device_params.push_back(init.to(device));
+  }
+  for (Tensor& p : cpu_params) p.set_requires_grad(true);
+  for (Tensor& p : device_params) p.set_requires_grad(true);
+  Optimizer on_cpu(cpu_params, options), on_device(device_params, options);
+  for (int step = 0; step < 3; ++step) {
+    for (size_t i = 0; i < cpu_params.size(); ++i) {
+      const Tensor g = testing::random_uniform(cpu_params[i].shape(), 100 + step * 10 + i, -1, 1, DType::f64);
+      cpu_params[i].set_grad(g);
+      device_params[i].set_grad(g.to(device));
+    }
+    on_cpu.step();
+    on_device.step();
+    for (size_t i = 0; i < cpu_params.size(); ++i)
+      EXPECT_TRUE(testing::all_close(device_params[i].to(kCPU), cpu_params[i], 1e-12, 1e-12))
+          << "parameter " << i << " after step " << step;
+  }
+}
+
+TEST_P(OptimizerOnDevice, AdamOverParametersOfDifferentShapesMatchesTheCpu) {
+  expect_device_steps_match_cpu<optim::Adam>(device(), optim::AdamOptions{0.01, 0.9, 0.999, 1e-8, 0.01, true});
+}
+
+TEST_P(OptimizerOnDevice, SgdOverParametersOfDifferentShapesMatchesTheCpu) {
+  expect_device_steps_match_cpu<optim::SGD>(device(), optim::SGDOptions{0.1, 0.9, 0.1, 0.01, false});
+}
+
 TEST(Adam, LoadStateDictRejectsBadState) {
   Tensor p = param_from({1.0, 2.0});
   optim::Adam adam({p});

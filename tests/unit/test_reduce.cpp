@@ -93,6 +93,16 @@ TEST_P(ReduceTest, LargeFloatSumsStayAccurate) {
   EXPECT_NEAR(mean(x).item<double>(), static_cast<double>(0.1f), 1e-7);
 }
 
+TEST_P(ReduceTest, FloatSumsOverStridedDimsStayAccurate) {
+  // The same float32 values summed in float64: a float32 sum may differ only by its final rounding,
+  // also when the reduction walks many strided rows (each row used to round the running total).
+  const Tensor x = random_uniform({7, 9, 300}, 81, -2, 2, DType::f32, device()).permute({1, 2, 0});
+  for (const DimList& dims : {DimList{}, DimList{0, 2}, DimList{1}}) {
+    const Tensor got = sum(x, dims).to(DType::f64), exact = sum(x.to(DType::f64), dims);
+    EXPECT_TRUE(all_close(got, exact, 1e-7, 1e-6)) << "dims of size " << dims.size();
+  }
+}
+
 TEST_P(ReduceTest, IntegerSumsAndMaskCounts) {
   const Tensor x = arange(0, 12, 1, DType::i64, device()).reshape({3, 4});
   EXPECT_EQ(to_vector<int64_t>(sum(x, {0})), (std::vector<int64_t>{12, 15, 18, 21}));

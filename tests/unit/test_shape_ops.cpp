@@ -54,6 +54,15 @@ TEST_P(ShapeOpsTest, CatOfViewsCopiesTheViewedElements) {
   EXPECT_TRUE(all_close(with_empty, tr, 0, 0));
 }
 
+TEST_P(ShapeOpsTest, EmptyTensorsAreContiguousAndMoveBetweenDevices) {
+  for (const Shape& shape : {Shape{2, 0, 2}, Shape{0, 3}, Shape{4, 0}}) {
+    const Tensor t = empty(shape, DType::f64, device());
+    EXPECT_TRUE(t.is_contiguous()) << shape_str(shape);
+    EXPECT_EQ(t.to(kCPU).shape(), shape);
+    EXPECT_EQ(t.to(kCPU).to(device()).shape(), shape);
+  }
+}
+
 TEST_P(ShapeOpsTest, CatGradients) {
   EXPECT_TRUE(gradcheck([](const TensorList& x) { return cat({x[0], x[1].t(), x[2]}, 1); },
                         {leaf(rand({3, 2}, 8)), leaf(rand({4, 3}, 9)), leaf(rand({3, 1}, 10))}));
