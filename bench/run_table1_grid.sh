@@ -3,7 +3,8 @@
 # 100k steps each (about 21-26 minutes per run on one core; ~15 CPU-hours in all). Resumable: run it again
 # and finished runs are kept, interrupted ones continue from their checkpoints. At low CPU priority, so
 # it can share a machine. Writes bench/results/mog-table1/summary.{json,md} when all runs are done;
-# `SUMMARY_ONLY=1` summarises the runs finished so far without training.
+# `SUMMARY_ONLY=1` summarises the runs finished so far without training (refused while the grid runs:
+# its folder is locked; Ctrl-C stops the grid and writes the same summary).
 #   [JOBS=2] [SUMMARY_ONLY=1] bench/run_table1_grid.sh [build-dir]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

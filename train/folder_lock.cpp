@@ -53,9 +53,7 @@ FolderLock::FolderLock(const std::string& folder) : path_(lock_path(folder)) {
   }
 }
 
-FolderLock::FolderLock(FolderLock&& other) noexcept : path_(std::move(other.path_)), fd_(other.fd_) {
-  other.fd_ = -1;
-}
+FolderLock::FolderLock(FolderLock&& other) noexcept : path_(std::move(other.path_)), fd_(other.fd_) { other.fd_ = -1; }
 
 FolderLock::~FolderLock() {
   // Closing releases the flock; the file stays (removing it would race with a process opening it).

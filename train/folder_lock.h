@@ -3,8 +3,9 @@
 // the same folder at once. It is an flock(2) on <folder>/.gantry.lock holding the owner's pid: the
 // kernel releases it when the owner exits in any way (kill -9 included), so a stale lock file never
 // blocks a later run, and a refused process can name the process that holds it.
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 
 namespace gantry::train {
 

@@ -91,7 +91,7 @@ GanStepStats GanTrainer::step() {
 
 void GanTrainer::run(int64_t total_steps, JsonLinesLog* log,
                      const std::function<void(const GanStepStats&)>& after_step) {
-  while (steps_done_ < total_steps) {
+  while (steps_done_ < total_steps && !(options_.stop && options_.stop())) {
     const GanStepStats s = step();
     if (log && options_.log_every > 0 && s.step % options_.log_every == 0) log->write(s.to_json());
     if (after_step) after_step(s);

@@ -28,6 +28,7 @@ struct GanTrainerOptions {
   int64_t critic_steps = 1;  // critic updates per generator update
   GanLoss loss = GanLoss::non_saturating;
   int64_t log_every = 100;   // JSON-lines record every N steps (0: never)
+  std::function<bool()> stop;  // polled between steps: true ends run() early (an interrupt)
 };
 
 struct GanStepStats {
@@ -52,9 +53,9 @@ class GanTrainer {
   GanStepStats step();
 
   // Steps until steps_done() == total_steps, writing a log record every log_every steps and calling
-  // after_step (if set) after each step (checkpoints, evaluation, progress).
-  void run(int64_t total_steps, JsonLinesLog* log,
-           const std::function<void(const GanStepStats&)>& after_step = {});
+  // after_step (if set) after each step (checkpoints, evaluation, progress); or fewer, when
+  // options().stop says so.
+  void run(int64_t total_steps, JsonLinesLog* log, const std::function<void(const GanStepStats&)>& after_step = {});
 
   int64_t steps_done() const { return steps_done_; }
   void set_steps_done(int64_t steps) { steps_done_ = steps; }  // after restoring a checkpoint

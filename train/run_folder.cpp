@@ -49,7 +49,7 @@ JsonLinesLog::JsonLinesLog(const std::string& path) : path_(path), out_(path, st
 }
 
 JsonLinesLog::JsonLinesLog(const std::string& path, int64_t last_step) : path_(path) {
-  std::vector<std::string> kept;
+  std::string kept;
   if (fs::exists(path)) {
     std::istringstream lines(io::read_file(path));
     for (std::string line; std::getline(lines, line);) {
@@ -57,14 +57,14 @@ JsonLinesLog::JsonLinesLog(const std::string& path, int64_t last_step) : path_(p
       const auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (record.is_discarded()) break;  // a torn last line from a crash
       if (record.contains("step") && record["step"].get<int64_t>() > last_step) continue;
-      kept.push_back(line);
+      kept += line + '\n';
       kept_.push_back(record);
     }
   }
-  out_.open(path, std::ios::trunc);
+  // Replaced atomically: a process killed right here must not lose the records it keeps.
+  io::write_file_atomic(path, kept);
+  out_.open(path, std::ios::app);
   GANTRY_CHECK(out_.good(), "log: cannot open '", path, "' for writing");
-  for (const auto& line : kept) out_ << line << '\n';
-  out_.flush();
 }
 
 void JsonLinesLog::write(const nlohmann::json& record) {

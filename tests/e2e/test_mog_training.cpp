@@ -11,6 +11,7 @@
 #include "engine/core/device.h"
 #include "engine/core/error.h"
 #include "tests/support/error_matchers.h"
+#include "tests/support/temp_folder.h"
 #include "tests/support/test_util.h"
 #include "train/mog/mog_evaluation.h"
 #include "train/mog/mog_experiment.h"
@@ -21,19 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh folder under the temp directory, removed at the end of the test.
-class TempFolder {
- public:
-  explicit TempFolder(const std::string& name)
-      : path_((fs::temp_directory_path() / ("gantry_e2e_" + name + "_" + std::to_string(::getpid()))).string()) {
-    fs::remove_all(path_);
-  }
-  ~TempFolder() { fs::remove_all(path_); }
-  std::string sub(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
-};
+using testing::TempFolder;
 
 struct StepRecord {
   int64_t step, k;
@@ -52,43 +41,6 @@ std::vector<StepRecord> train_recording(const mog::MogTrainConfig& c, mog::MogRu
   const auto r = mog::run_mog_training(c, options);
   if (result) *result = r;
   return steps;
-}
-
-size_t count_lines(const std::string& path) {
-  std::ifstream in(path);
-  size_t n = 0;
-  for (std::string line; std::getline(in, line);) n += !line.empty();
-  return n;
-}
-
-TEST(MogTraining, RecoversHalfTheModesIn3000Steps) {
-  TempFolder tmp("learn");
-  mog::MogTrainConfig c;
-  c.modes = 25;
-  c.steps = 3000;
-  c.batch = 128;
-  c.lr = 1e-3;  // the paper's 1e-4 needs ~100k steps; this short run uses a larger step
-  c.seed = 1;
-  c.log_every = 100;
-  c.checkpoint_every = 0;
-  c.out = tmp.sub("run");
-  const auto r = mog::run_mog_training(c);
-  // Working runs of this setup recover 64-84% of the modes (seeds 1-4) with 13-68% high-quality
-  // samples. Two failure shapes are excluded: an untrained generator (e.g. a broken optimiser step)
-  // maps everything near the origin, the centre mode of the 5x5 grid (high quality near 100% but 1 of
-  // 25 modes); a generator spraying the whole plane reaches every mode but with ~3% high quality.
-  EXPECT_GE(r.metrics.modes_recovered_percent, 50.0);
-  EXPECT_GE(r.metrics.high_quality_percent, 10.0);
-  EXPECT_LT(r.metrics.within_mode_std, 0.15);
-  EXPECT_EQ(r.steps_done, 3000);
-  for (const char* f : {mog::kConfigFile, mog::kMetricsFile, mog::kLogFile, mog::kSamplesFile, mog::kCheckpointFile})
-    EXPECT_TRUE(fs::exists(fs::path(c.out) / f)) << f;
-  EXPECT_EQ(count_lines((fs::path(c.out) / mog::kLogFile).string()), 30u);
-  // 3000 steps take seconds of CPU; the rates in metrics.json are the run's own timings.
-  const auto metrics = nlohmann::json::parse(std::ifstream((fs::path(c.out) / mog::kMetricsFile).string()));
-  EXPECT_GT(r.cpu_seconds, 0.1);
-  EXPECT_DOUBLE_EQ(metrics.at("train_cpu_seconds").get<double>(), r.cpu_seconds);
-  EXPECT_DOUBLE_EQ(metrics.at("steps_per_second").get<double>(), 3000 / r.seconds);
 }
 
 TEST(MogTraining, SameSeedGivesIdenticalRuns) {
@@ -166,8 +118,8 @@ TEST(MogTraining, ResumeIsBitIdentical) {
   const auto metrics = nlohmann::json::parse(std::ifstream((fs::path(c.out) / mog::kMetricsFile).string()));
   EXPECT_EQ(metrics.at("history").size(), 3u);  // steps 60, 120 (before) and 180 (after the resume)
   // The log holds each step record once.
-  EXPECT_EQ(count_lines((fs::path(c.out) / mog::kLogFile).string()),
-            count_lines((fs::path(tmp.sub("straight")) / mog::kLogFile).string()));
+  EXPECT_EQ(testing::count_nonempty_lines((fs::path(c.out) / mog::kLogFile).string()),
+            testing::count_nonempty_lines((fs::path(tmp.sub("straight")) / mog::kLogFile).string()));
 }
 
 TEST(MogTraining, ResumeRefusesAChangedConfig) {
@@ -259,42 +211,6 @@ TEST(MogTraining, UnavailableDeviceIsRefusedBeforeTraining) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("--device " + c.device), std::string::npos) << e.what();
   }
-}
-
-// The same short training on the GPU reaches the CPU's metrics within seed noise (its kernels round
-// differently, so trajectories drift apart, but the learning must not).
-TEST(MogTraining, CudaRunMatchesCpuMetrics) {
-  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device: the GPU run of the mixture-of-Gaussians trainer is not checked";
-  TempFolder tmp("cuda");
-  mog::MogTrainConfig c;
-  c.modes = 25;
-  c.steps = 3000;
-  c.batch = 128;
-  c.lr = 1e-3;
-  c.seed = 1;
-  c.selection = mog::BatchSelection::top_k;
-  c.decay_every = 60;
-  c.coreset_prior = true;
-  c.coreset_data = true;
-  c.checkpoint_every = 1000;
-  mog::MogRunOptions quiet;
-  quiet.write_samples_png = false;
-  c.out = tmp.sub("cpu");
-  const auto cpu = mog::run_mog_training(c, quiet);
-  c.device = "cuda";
-  c.out = tmp.sub("cuda");
-  const auto gpu = mog::run_mog_training(c, quiet);
-  EXPECT_EQ(gpu.steps_done, 3000);
-  EXPECT_GE(gpu.metrics.modes_recovered_percent, 50.0);
-  EXPECT_GE(gpu.metrics.high_quality_percent, 10.0);
-  EXPECT_NEAR(gpu.metrics.modes_recovered_percent, cpu.metrics.modes_recovered_percent, 25.0);
-  EXPECT_NEAR(gpu.metrics.high_quality_percent, cpu.metrics.high_quality_percent, 30.0);
-  // A GPU checkpoint resumes on the CPU.
-  c.device = "cpu";
-  c.steps = 3010;
-  mog::MogRunOptions resume = quiet;
-  resume.resume = true;
-  EXPECT_EQ(mog::run_mog_training(c, resume).steps_done, 3010);
 }
 
 }  // namespace

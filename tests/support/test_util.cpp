@@ -1,6 +1,7 @@
 #include "tests/support/test_util.h"
 
 #include <cmath>
+#include <fstream>
 #include <random>
 #include <sstream>
 
@@ -80,6 +81,13 @@ std::vector<std::string> names_of(const nn::NamedTensors& list) {
   std::vector<std::string> names;
   for (const auto& [name, t] : list) names.push_back(name);
   return names;
+}
+
+size_t count_nonempty_lines(const std::string& path) {
+  std::ifstream in(path);
+  size_t n = 0;
+  for (std::string line; std::getline(in, line);) n += !line.empty();
+  return n;
 }
 
 }  // namespace gantry::testing

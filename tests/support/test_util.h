@@ -43,6 +43,9 @@ Tensor random_away_from(const Shape& shape, uint64_t seed, const std::vector<dou
 
 std::string test_data_path(const std::string& name);
 
+// The non-empty lines of a text file (0 when it cannot be read): JSON-lines logs' record counts.
+size_t count_nonempty_lines(const std::string& path);
+
 // A new autograd leaf holding t's values (the inputs of gradient checks and backward tests).
 inline Tensor leaf(const Tensor& t) { return t.detach().set_requires_grad(true); }
 

@@ -1,5 +1,3 @@
-#include "train/folder_lock.h"
-
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +7,7 @@
 #include "engine/core/error.h"
 #include "tests/support/error_matchers.h"
 #include "tests/support/test_util.h"
+#include "train/folder_lock.h"
 
 namespace gantry {
 namespace {

@@ -115,11 +115,18 @@ double ArgParser::real(const std::string& name) const {
 }
 
 std::vector<std::string> ArgParser::list(const std::string& name) const {
+  const std::string text = str(name);
+  GANTRY_CHECK(!text.empty(), command_, ": --", name, " expects a comma-separated list, got ''");
+  // Split on every comma, so a doubled or trailing comma shows up as an empty entry (a typo, not a
+  // value to skip silently).
   std::vector<std::string> out;
-  std::stringstream ss(str(name));
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  GANTRY_CHECK(!out.empty(), command_, ": --", name, " expects a comma-separated list");
+  size_t begin = 0;
+  for (size_t comma; (comma = text.find(',', begin)) != std::string::npos; begin = comma + 1)
+    out.push_back(text.substr(begin, comma - begin));
+  out.push_back(text.substr(begin));
+  for (const auto& item : out)
+    GANTRY_CHECK(!item.empty(), command_, ": --", name, " has an empty entry in '", text,
+                 "' (a doubled, leading or trailing comma)");
   return out;
 }
 

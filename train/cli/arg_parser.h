@@ -27,7 +27,8 @@ class ArgParser {
   std::string str(const std::string& name) const;  // value or default; throws when neither
   int64_t int64(const std::string& name) const;
   double real(const std::string& name) const;
-  std::vector<std::string> list(const std::string& name) const;  // comma-separated
+  // Comma-separated; throws naming the option for an empty value or an empty entry ("25,,64").
+  std::vector<std::string> list(const std::string& name) const;
 
  private:
   struct Spec {

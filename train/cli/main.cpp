@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/core/error.h"
+#include "engine/core/machine_info.h"
 #include "train/cli/mog_commands.h"
 
 #ifndef GANTRY_VERSION
@@ -61,7 +62,7 @@ int run(const std::vector<std::string>& args) {
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "--version") {
-    std::printf("gantry %s\n", GANTRY_VERSION);
+    std::printf("gantry %s\nrunning on %s\n", GANTRY_VERSION, gantry::this_machine().summary().c_str());
     return 0;
   }
   const std::string& group = args[0];

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
@@ -12,9 +13,11 @@
 #include "train/cli/mog_commands.h"
 #include "train/cli/summary_stats.h"
 #include "train/data/mixture_of_gaussians.h"
+#include "train/folder_lock.h"
 #include "train/mog/mog_experiment.h"
 #include "train/run_folder.h"
 #include "train/run_progress.h"
+#include "train/stop_request.h"
 
 namespace gantry::cli {
 
@@ -34,6 +37,8 @@ struct RunCell {
   std::string method;
   int seed;
   std::string folder;
+  std::vector<std::string> args;  // of its `gantry mog train`
+  mog::MogTrainConfig config;
 };
 
 // What a grid finds in a cell's run folder from an earlier (possibly interrupted) invocation.
@@ -103,53 +108,88 @@ void write_summary_markdown(const std::string& path, const nlohmann::json& summa
   io::write_file_atomic(path, text);
 }
 
-}  // namespace
+// A repeated entry would train two processes into one run folder at once and count that run twice.
+template <typename T>
+void check_distinct(const char* option, const std::vector<T>& values) {
+  for (size_t i = 0; i < values.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      GANTRY_CHECK(!(values[i] == values[j]), option, ": ", values[i], " is listed twice; give each value once");
+}
 
-nlohmann::json run_mog_grid(const MogGridSpec& spec) {
+void validate_grid(const MogGridSpec& spec) {
   GANTRY_CHECK(!spec.modes.empty() && !spec.methods.empty(), "mog grid: --modes and --methods must not be empty");
   for (int64_t m : spec.modes)
     GANTRY_CHECK(data::perfect_square_side(m) > 0, "--modes: every entry must be a perfect square >= 1, got ", m);
+  check_distinct("--modes", spec.modes);
   for (const auto& method : spec.methods) method_flags(method);
+  check_distinct("--methods", spec.methods);
   GANTRY_CHECK(spec.seeds >= 1, "--seeds: must be >= 1, got ", spec.seeds);
   GANTRY_CHECK(spec.jobs >= 1, "--jobs: must be >= 1, got ", spec.jobs);
+  const unsigned cores = std::thread::hardware_concurrency();  // 0: unknown
+  GANTRY_CHECK(cores == 0 || static_cast<unsigned>(spec.jobs) <= cores, "--jobs: ", spec.jobs,
+               " runs at once is more than the ", cores, " CPU cores of this machine; use --jobs ", cores,
+               " or fewer (more runs would only take turns on the cores)");
   GANTRY_CHECK(spec.steps >= 1, "--steps: must be >= 1, got ", spec.steps);
-  train::RunFolder root(spec.out);
-  const int64_t decay_every =
-      spec.decay_every > 0 ? spec.decay_every : std::max<int64_t>(1, spec.steps * 2000 / 100000);
+  GANTRY_CHECK(spec.checkpoint_every >= 1, "--checkpoint-every: must be >= 1, got ", spec.checkpoint_every);
+}
 
-  // Every cell is planned and its folder inspected before any run starts.
+// Every cell with its `mog train` arguments, validated; touches nothing on disk.
+std::vector<RunCell> plan_cells(const MogGridSpec& spec, int64_t decay_every) {
   std::vector<RunCell> cells;
-  std::vector<ChildJob> jobs;       // one per cell; exit_status 0 for cells kept from earlier
-  std::vector<size_t> to_run;       // indices of the cells that train now
-  std::vector<bool> resuming;       // per cell: continues from its checkpoint
-  const std::string exe = self_executable_path();
   for (int64_t m : spec.modes)
     for (const auto& method : spec.methods)
       for (int s = 0; s < spec.seeds; ++s) {
         std::string name = "m";
         name += std::to_string(m) + "_" + method + "_seed" + std::to_string(s);
-        RunCell cell{m, method, s, root.file(name)};
+        RunCell cell{m, method, s, (std::filesystem::path(spec.out) / name).string(), {}, {}};
         std::vector<std::string> args = {"--modes", std::to_string(m),         "--steps", std::to_string(spec.steps),
                                          "--seed",  std::to_string(s),         "--decay-every",
                                          std::to_string(decay_every), "--out", cell.folder, "--quiet"};
         for (const auto& f : method_flags(method)) args.push_back(f);
+        args.insert(args.end(), {"--checkpoint-every", std::to_string(spec.checkpoint_every)});
         for (const auto& a : spec.extra_args) args.push_back(a);
-        const mog::MogTrainConfig config = parse_mog_train_config(args);
-        config.validate();
-        const CellState state = inspect_cell(cell.folder, config);
-        if (state == CellState::resume) {
-          args.push_back("--resume");
-        }
-        ChildJob job;
-        job.argv = {exe, "mog", "train"};
-        job.argv.insert(job.argv.end(), args.begin(), args.end());
-        job.log_path = cell.folder + "/stdout.log";
-        if (state == CellState::finished) job.exit_status = 0;
-        else if (!spec.summary_only) to_run.push_back(cells.size());
-        cells.push_back(cell);
-        jobs.push_back(job);
-        resuming.push_back(state == CellState::resume);
+        cell.config = parse_mog_train_config(args);
+        cell.config.validate();
+        cell.args = std::move(args);
+        cells.push_back(std::move(cell));
       }
+  return cells;
+}
+
+}  // namespace
+
+int MogGridResult::exit_status() const {
+  if (stop_signal != 0) return 128 + stop_signal;
+  return summary.at("failed_runs").empty() ? 0 : 1;
+}
+
+MogGridResult run_mog_grid(const MogGridSpec& spec) {
+  validate_grid(spec);
+  const int64_t decay_every =
+      spec.decay_every > 0 ? spec.decay_every : std::max<int64_t>(1, spec.steps * 2000 / 100000);
+  std::vector<RunCell> cells = plan_cells(spec, decay_every);
+  train::RunFolder root(spec.out);
+  // One grid per folder for the whole invocation: a second is refused, naming this process.
+  const train::FolderLock lock(spec.out);
+
+  // Every cell's folder is inspected before any run starts.
+  std::vector<ChildJob> jobs;  // one per cell; exit_status 0 for cells kept from earlier
+  std::vector<size_t> to_run;  // indices of the cells that train now
+  std::vector<bool> resuming;  // per cell: continues from its checkpoint
+  const std::string exe = self_executable_path();
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const RunCell& cell = cells[i];
+    const CellState state = inspect_cell(cell.folder, cell.config);
+    ChildJob job;
+    job.argv = {exe, "mog", "train"};
+    job.argv.insert(job.argv.end(), cell.args.begin(), cell.args.end());
+    if (state == CellState::resume) job.argv.push_back("--resume");
+    job.log_path = cell.folder + "/stdout.log";
+    if (state == CellState::finished) job.exit_status = 0;
+    else if (!spec.summary_only) to_run.push_back(i);
+    jobs.push_back(job);
+    resuming.push_back(state == CellState::resume);
+  }
   const size_t resumed = static_cast<size_t>(std::count(resuming.begin(), resuming.end(), true));
   std::printf("mog grid: %zu runs (%zu modes x %zu methods x %d seeds), %lld steps each -> %s\n", jobs.size(),
               spec.modes.size(), spec.methods.size(), spec.seeds, static_cast<long long>(spec.steps), spec.out.c_str());
@@ -171,15 +211,20 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
   }
   size_t done = 0;
   train::GridProgress progress(spec.steps, pending.size());
-  const auto on_done = [&](size_t p) {
+  // SIGINT/SIGTERM: no new runs; the running ones get the signal (they checkpoint and exit), and the
+  // summary of what finished is written. A second signal ends the grid at once (children follow).
+  const train::StopRequest stop;
+  ChildJobHooks hooks;
+  hooks.on_done = [&](size_t p) {
     const size_t i = to_run[p];
     jobs[i].exit_status = pending[p].exit_status;
+    jobs[i].signalled = pending[p].signalled;
     ++done;
-    std::printf("  [%zu/%zu] %s %s\n", done, pending.size(), jobs[i].exit_status == 0 ? "done  " : "FAILED",
-                cells[i].folder.c_str());
+    const char* outcome = jobs[i].exit_status == 0 ? "done   " : jobs[i].signalled ? "stopped" : "FAILED ";
+    std::printf("  [%zu/%zu] %s %s\n", done, pending.size(), outcome, cells[i].folder.c_str());
     std::fflush(stdout);
   };
-  const auto on_tick = [&](const std::vector<size_t>& running) {
+  hooks.on_tick = [&](const std::vector<size_t>& running) {
     std::vector<train::GridProgress::Running> now;
     for (size_t p : running) {
       const std::string& folder = cells[to_run[p]].folder;
@@ -188,12 +233,21 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
     std::printf("%s\n", progress.line(now, done).c_str());
     std::fflush(stdout);
   };
-  run_child_jobs(pending, spec.jobs, on_done, on_tick, spec.progress_every_seconds);
+  hooks.tick_seconds = spec.progress_every_seconds;
+  hooks.stop_signal = [&stop] { return stop.signal(); };
+  hooks.on_stop = [&](int) {
+    std::printf(
+        "mog grid: %s received; starting no more runs and stopping the running ones (each finishes its "
+        "step and saves a checkpoint; a second signal stops everything at once)\n",
+        stop.signal_name());
+    std::fflush(stdout);
+  };
+  run_child_jobs(pending, spec.jobs, hooks);
 
   // Aggregate per (modes, method), in the order given.
   nlohmann::json rows = nlohmann::json::array();
   nlohmann::json failed = nlohmann::json::array();
-  nlohmann::json not_run = nlohmann::json::array();  // not finished and not run (summary-only)
+  nlohmann::json not_run = nlohmann::json::array();  // not finished: not run (summary-only) or stopped
   std::map<std::pair<int64_t, std::string>, std::vector<size_t>> groups;
   for (size_t i = 0; i < cells.size(); ++i) groups[{cells[i].modes, cells[i].method}].push_back(i);
   std::printf("\n%-6s %-10s %-18s %-18s %s\n", "modes", "method", "% high quality", "% modes recovered", "runs");
@@ -201,7 +255,7 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
     for (const auto& method : spec.methods) {
       std::vector<double> hq, rec, spread;
       for (size_t i : groups[{m, method}]) {
-        if (jobs[i].exit_status == -1) {
+        if (jobs[i].exit_status == -1 || (jobs[i].signalled && jobs[i].exit_status != 0)) {
           not_run.push_back(cells[i].folder);
           continue;
         }
@@ -225,15 +279,28 @@ nlohmann::json run_mog_grid(const MogGridSpec& spec) {
                       {"modes_recovered_percent", stats_json(r, rec)},
                       {"within_mode_std", stats_json(w, spread)}});
     }
-  const nlohmann::json summary{{"steps", spec.steps},   {"decay_every", decay_every}, {"seeds", spec.seeds},
-                               {"rows", rows},          {"failed_runs", failed}, {"pending_runs", not_run},
-                               {"std_note", "sample standard deviation over seeds (N-1); null for a single run"}};
+  const nlohmann::json summary{
+      {"steps", spec.steps},
+      {"decay_every", decay_every},
+      {"seeds", spec.seeds},
+      {"rows", rows},
+      {"failed_runs", failed},
+      {"pending_runs", not_run},
+      {"interrupted_by", stop.requested() ? nlohmann::json(stop.signal_name()) : nlohmann::json()},
+      {"std_note", "sample standard deviation over seeds (N-1); null for a single run"}};
   root.write_json("summary.json", summary);
   write_summary_markdown(root.file("summary.md"), summary);
   std::printf("\nsummary: %s (and summary.md)\n", root.file("summary.json").c_str());
   if (!failed.empty()) std::printf("%zu run(s) failed; see their stdout.log\n", failed.size());
   if (!not_run.empty()) std::printf("%zu run(s) not finished yet (pending)\n", not_run.size());
-  return summary;
+  if (stop.requested()) {
+    std::printf("mog grid: interrupted by %s; finished runs and the checkpoints of stopped ones are kept.\n",
+                stop.signal_name());
+    if (!not_run.empty() && !spec.repeat_command.empty())
+      std::printf("To resume, run the same command again:\n  %s\n", spec.repeat_command.c_str());
+  }
+  std::fflush(stdout);
+  return {summary, stop.signal()};
 }
 
 }  // namespace gantry::cli

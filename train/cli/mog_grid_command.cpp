@@ -1,11 +1,15 @@
 // gantry mog grid and gantry mog compare: grids of mog trainings with a summary table.
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <thread>
 
 #include "engine/core/error.h"
 #include "train/cli/arg_parser.h"
+#include "train/cli/command_line.h"
 #include "train/cli/mog_commands.h"
 #include "train/cli/mog_grid.h"
 
@@ -33,6 +37,21 @@ double progress_seconds(const ArgParser& p) {
   return s;
 }
 
+// Two runs at a time, or one on a single-core machine (--jobs is refused above the core count).
+std::string default_jobs() { return std::to_string(std::clamp(std::thread::hardware_concurrency(), 1u, 2u)); }
+
+std::vector<int64_t> integer_list(const ArgParser& p, const std::string& name) {
+  std::vector<int64_t> values;
+  for (const auto& item : p.list(name)) {
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    GANTRY_CHECK(*end == '\0' && errno == 0, "--", name, ": '", item, "' is not an integer");
+    values.push_back(v);
+  }
+  return values;
+}
+
 }  // namespace
 
 int mog_grid_command(const std::vector<std::string>& args) {
@@ -45,36 +64,33 @@ int mog_grid_command(const std::vector<std::string>& args) {
   p.option("modes", "LIST", "comma-separated mode counts", "25,64,100")
       .option("methods", "LIST", "comma-separated methods", "baseline,topk,coreset,both")
       .option("seeds", "N", "seeds per cell (0..N-1)", "3")
-      .option("jobs", "N", "runs in parallel", "2")
+      .option("jobs", "N", "runs in parallel (at most the machine's CPU cores)", default_jobs())
       .option("steps", "N", "generator steps per run", "100000")
       .option("decay-every", "N", "top-k decay period (default: steps * 2000 / 100000, the paper's ratio)")
       .option("batch", "B", "batch size of every run")
       .option("lr", "LR", "Adam learning rate of every run")
       .option("eval-samples", "N", "samples per evaluation")
       .option("device", "D", "device of every run: cpu, cuda or cuda:N")
+      .option("checkpoint-every", "N", "every run checkpoints every N steps (bounds the work a kill -9 loses)",
+              std::to_string(kGridCheckpointEvery))
       .option("out", "DIR", "grid folder (one run folder per cell inside)")
       .option("progress-every", "SECONDS", "a progress line (steps, rates, time left) this often; 0: none", "60")
       .flag("summary-only", "summarise the runs that already finished (summary.json, summary.md); train nothing");
   if (!p.parse(args)) return 0;
   MogGridSpec spec;
-  spec.modes.clear();
-  for (const auto& m : p.list("modes")) {
-    char* end = nullptr;
-    const long long v = std::strtoll(m.c_str(), &end, 10);
-    GANTRY_CHECK(*end == '\0', "--modes: '", m, "' is not an integer");
-    spec.modes.push_back(v);
-  }
+  spec.modes = integer_list(p, "modes");
   spec.methods = p.list("methods");
   spec.seeds = static_cast<int>(p.int64("seeds"));
   spec.jobs = static_cast<int>(p.int64("jobs"));
   spec.steps = p.int64("steps");
   spec.decay_every = p.given("decay-every") ? p.int64("decay-every") : 0;
+  spec.checkpoint_every = p.int64("checkpoint-every");
   spec.out = p.str("out");
   spec.extra_args = forwarded(p, {"batch", "lr", "eval-samples", "device"});
   spec.summary_only = p.flag_set("summary-only");
   spec.progress_every_seconds = progress_seconds(p);
-  const auto summary = run_mog_grid(spec);
-  return summary.at("failed_runs").empty() ? 0 : 1;
+  spec.repeat_command = repeat_command_line({"mog", "grid"}, args);
+  return run_mog_grid(spec).exit_status();
 }
 
 int mog_compare_command(const std::vector<std::string>& args) {
@@ -86,7 +102,7 @@ int mog_compare_command(const std::vector<std::string>& args) {
       .option("lr", "LR", "Adam learning rate (larger than the paper's 1e-4 to fit the short budget)", "5e-4")
       .option("batch", "B", "batch size", "256")
       .option("seeds", "N", "seeds per method", "1")
-      .option("jobs", "N", "runs in parallel", "2")
+      .option("jobs", "N", "runs in parallel (at most the machine's CPU cores)", default_jobs())
       .option("out", "DIR", "output folder", "mog-compare")
       .option("progress-every", "SECONDS", "a progress line (steps, rates, time left) this often; 0: none", "20");
   if (!p.parse(args)) return 0;
@@ -99,12 +115,14 @@ int mog_compare_command(const std::vector<std::string>& args) {
   spec.out = p.str("out");
   spec.extra_args = {"--lr", p.str("lr"), "--batch", p.str("batch")};
   spec.progress_every_seconds = progress_seconds(p);
-  const auto summary = run_mog_grid(spec);
+  spec.repeat_command = repeat_command_line({"mog", "compare"}, args);
+  const MogGridResult result = run_mog_grid(spec);
+  if (result.stop_signal != 0) return result.exit_status();
   std::printf("\npictures (10,000 samples over the mode centres):\n");
   for (const auto& method : spec.methods)
     for (int s = 0; s < spec.seeds; ++s)
       std::printf("  %-9s %s/m25_%s_seed%d/samples.png\n", method.c_str(), spec.out.c_str(), method.c_str(), s);
-  return summary.at("failed_runs").empty() ? 0 : 1;
+  return result.exit_status();
 }
 
 }  // namespace gantry::cli

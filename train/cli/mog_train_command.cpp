@@ -3,8 +3,10 @@
 
 #include "engine/core/error.h"
 #include "train/cli/arg_parser.h"
+#include "train/cli/command_line.h"
 #include "train/cli/mog_commands.h"
 #include "train/mog/mog_experiment.h"
+#include "train/stop_request.h"
 
 namespace gantry::cli {
 
@@ -105,7 +107,16 @@ int mog_train_command(const std::vector<std::string>& args) {
                 static_cast<long long>(config.modes), config.method_name().c_str(),
                 static_cast<long long>(config.steps), static_cast<long long>(config.batch),
                 static_cast<unsigned long long>(config.seed), config.out.c_str());
+  // SIGINT/SIGTERM: finish the step, checkpoint, and exit 128 + signal; a second signal kills at once.
+  const train::StopRequest stop;
+  options.stop_requested = [&stop] { return stop.requested(); };
   const mog::MogRunResult r = mog::run_mog_training(config, options);
+  if (r.stopped) {
+    std::printf("mog train: stopped by %s at step %lld/%lld; the checkpoint is saved. To resume, run:\n  %s\n",
+                stop.signal_name(), static_cast<long long>(r.steps_done), static_cast<long long>(config.steps),
+                repeat_command_line({"mog", "train"}, args, "--resume").c_str());
+    return stop.exit_status();
+  }
   std::printf("high-quality %.2f%%  modes recovered %.2f%% (%lld/%lld)  within-mode std %.4f  %.1f steps/s\n",
               r.metrics.high_quality_percent, r.metrics.modes_recovered_percent,
               static_cast<long long>(r.metrics.modes_recovered), static_cast<long long>(r.metrics.num_modes),

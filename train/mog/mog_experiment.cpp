@@ -79,6 +79,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   trainer_options.critic_steps = c.d_steps;
   trainer_options.loss = train::parse_gan_loss(c.loss);
   trainer_options.log_every = c.log_every;
+  trainer_options.stop = options.stop_requested;
   train::GanTrainer trainer(*generator, *critic, g_opt, d_opt, *latents, *data, *policy, rng, trainer_options);
 
   const train::RunState state{generator.get(), critic.get(), &g_opt, &d_opt, &rng, policy.get()};
@@ -123,6 +124,8 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
 
   MogRunResult result;
   result.steps_done = trainer.steps_done();
+  result.stopped = result.steps_done < last_step;
+  if (result.stopped) return result;  // interrupted: the checkpoint is all a resume needs
   result.seconds = seconds;
   result.cpu_seconds = cpu_seconds;
   result.steps_per_second = seconds > 0 ? static_cast<double>(trainer.steps_done() - first_step) / seconds : 0;

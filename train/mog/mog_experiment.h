@@ -23,6 +23,9 @@ struct MogRunOptions {
   std::function<void(const train::GanStepStats&)> on_step;
   // Stop after this many steps of this invocation (simulates an interrupted run); < 0: no limit.
   int64_t stop_after = -1;
+  // Polled after every step; true (an interrupt) ends the run there with a checkpoint and no final
+  // evaluation (MogRunResult::stopped).
+  std::function<bool()> stop_requested;
 };
 
 struct MogRunResult {
@@ -31,6 +34,7 @@ struct MogRunResult {
   double steps_per_second = 0;  // steps of this invocation over its wall time
   double seconds = 0;           // wall time of this invocation's training loop
   double cpu_seconds = 0;       // the process's CPU time (all threads) over the same loop
+  bool stopped = false;         // stop_requested ended it early: only the checkpoint was written
 };
 
 // The run folder's file names.
