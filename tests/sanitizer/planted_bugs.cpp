@@ -28,8 +28,9 @@ TEST(PlantedBugs, ReadAFreedTensor) {
 }
 
 TEST(PlantedBugs, SignedOverflowAfterAMatmul) {
-  const Tensor y = matmul(ones({2, 2}), ones({2, 2}));  // an OpenBLAS call first
-  volatile int big = INT_MAX - 1 + static_cast<int>(y.data_ptr<float>()[0]);  // INT_MAX
+  // An OpenBLAS call first; y[0][0] = 2, so big = INT_MAX.
+  const Tensor y = matmul(ones({2, 2}), ones({2, 2}));
+  volatile int big = INT_MAX - 2 + static_cast<int>(y.data_ptr<float>()[0]);
   volatile int overflow = big + 1;
   (void)overflow;
 }
