@@ -24,11 +24,13 @@ target_compile_options(gantry_cuda_emu PRIVATE ${GANTRY_WARNINGS})
 target_link_libraries(gantry_cuda_emu PUBLIC ${CMAKE_DL_LIBS})
 
 add_library(gantry_cuda OBJECT ${GANTRY_CUDA_SOURCES})
-target_include_directories(gantry_cuda PUBLIC ${CMAKE_CURRENT_SOURCE_DIR} ${NLOHMANN_JSON_INCLUDE_DIR})
+target_include_directories(gantry_cuda PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(gantry_cuda PUBLIC nlohmann_json::nlohmann_json)
 target_include_directories(gantry_cuda SYSTEM PUBLIC $<TARGET_PROPERTY:CUDA::cudart,INTERFACE_INCLUDE_DIRECTORIES>)
 target_compile_definitions(gantry_cuda PUBLIC GANTRY_WITH_CUDA=1)
 # -march as for the engine: device code contracts a*b+c into FMAs as nvcc does by default, and so does
 # the CPU backend it is compared with (the random samplers must give the same bits).
 target_compile_options(gantry_cuda PRIVATE ${GANTRY_CUDA_EMU_KERNEL_OPTIONS} $<$<CONFIG:Release>:-O2 -march=x86-64-v3>)
-target_link_libraries(gantry_engine PUBLIC gantry_cuda gantry_cuda_emu)
-target_sources(gantry_engine INTERFACE $<TARGET_OBJECTS:gantry_cuda> $<TARGET_OBJECTS:gantry_cuda_emu>)
+# Linked directly, the object libraries' objects go into the engine archive (linked whole by every
+# user), and their usage requirements (GANTRY_WITH_CUDA, CUDA's headers, libdl) reach its users.
+target_link_libraries(gantry_engine_archive PUBLIC gantry_cuda gantry_cuda_emu)

@@ -3,7 +3,7 @@
 # are present. Set GANTRY_WITH_TORCH=1 to also install PyTorch (CPU) for golden files and benchmarks.
 set -euo pipefail
 
-packages=(cmake ninja-build g++ pkg-config libopenblas-dev libopenblas0-pthread nlohmann-json3-dev
+packages=(cmake ninja-build make g++ pkg-config libopenblas-dev libopenblas0-pthread nlohmann-json3-dev
           zlib1g-dev googletest libgtest-dev clang-format git
           clang libclang-rt-14-dev)  # clang and libFuzzer: scripts/fuzz.sh
 if [ "${GANTRY_WITH_TORCH:-0}" = 1 ]; then packages+=(python3-torch python3-numpy); fi

@@ -1,8 +1,40 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds gantry and runs every test that can run on this machine
-# (CUDA tests skip visibly when no GPU is present).
-set -euo pipefail
+# The README's test command, also run by CI (.ci/run). Installs the dependencies, then runs two builds
+# and every test in each, so every change is checked with both CMake generators, with and without nvcc:
+#  1. the main build (scripts/build.sh: Ninja, Release, the CUDA backend when nvcc is found) and its
+#     suite: unit, gradient-check, golden-file, CLI, end-to-end training and `consumer` tests (a small
+#     project built against an installed gantry and through add_subdirectory); CUDA tests skip visibly
+#     without a GPU;
+#  2. the sanitizer build (scripts/sanitize.sh: AddressSanitizer + UndefinedBehaviorSanitizer, Unix
+#     Makefiles, nvcc taken off PATH so GANTRY_CUDA=AUTO must skip the CUDA backend) and the same suite
+#     there, where any sanitizer report fails;
+#  3. the parsers' fuzz harnesses (scripts/fuzz.sh: clang, libFuzzer, ASan + UBSan, build-fuzz), each
+#     run for 20 s from its committed seed corpus; any crash, hang, leak or report fails.
+# Every stage runs even when an earlier one fails; the exit status is non-zero when any did.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup-deps.sh
-bash scripts/build.sh
-ctest --test-dir build -j"$(nproc)" --output-on-failure --timeout 900
+bash scripts/setup-deps.sh || exit 1
+
+# PATH without the folders that hold nvcc (system folders stay: the configure then fails loudly).
+path_without_nvcc() {
+  local dir kept=()
+  IFS=: read -ra dirs <<<"$PATH"
+  for dir in "${dirs[@]}"; do
+    if [ -x "$dir/nvcc" ] && [ "$dir" != /usr/bin ] && [ "$dir" != /bin ]; then continue; fi
+    kept+=("$dir")
+  done
+  (IFS=:; echo "${kept[*]}")
+}
+
+status=0
+echo "== main build (Ninja, CUDA backend when nvcc is found) and tests"
+if bash scripts/build.sh; then
+  ctest --test-dir build -j"$(nproc)" --output-on-failure --timeout 900 || status=1
+else
+  status=1
+fi
+echo "== sanitizer build (Unix Makefiles, no nvcc on PATH) and tests"
+PATH="$(path_without_nvcc)" GANTRY_CUDA=AUTO GENERATOR="Unix Makefiles" bash scripts/sanitize.sh || status=1
+echo "== fuzz harnesses of the parsers (20 s each)"
+bash scripts/fuzz.sh --seconds 20 || status=1
+exit $status
