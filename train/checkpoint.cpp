@@ -25,7 +25,10 @@ const char* const kCriticOpt = "critic_optimizer.";
 void check_complete(const RunState& s) {
   GANTRY_CHECK(s.generator && s.critic && s.generator_optimizer && s.critic_optimizer && s.rng && s.policy,
                "checkpoint: the run state is incomplete (a model, optimiser, RNG or policy is missing)");
+  for (const CheckpointPart* part : s.parts) GANTRY_CHECK(part, "checkpoint: a run-state part is missing");
 }
+
+std::string part_prefix(const CheckpointPart& part) { return "part." + part.name() + "."; }
 
 void append_prefixed(io::NamedTensors& out, const std::string& prefix,
                      const std::vector<std::pair<std::string, Tensor>>& tensors) {
@@ -95,6 +98,11 @@ void save_checkpoint(const std::string& path, const RunState& s, int64_t step, c
   append_prefixed(tensors, kCritic, s.critic->state_dict());
   append_prefixed(tensors, kGeneratorOpt, s.generator_optimizer->state_dict());
   append_prefixed(tensors, kCriticOpt, s.critic_optimizer->state_dict());
+  nlohmann::json parts = nlohmann::json::object();
+  for (const CheckpointPart* part : s.parts) {
+    append_prefixed(tensors, part_prefix(*part), part->tensors());
+    parts[part->name()] = part->state();
+  }
   nlohmann::json sums = nlohmann::json::object();
   for (const auto& [name, t] : tensors) {
     // A diverged state must not replace the last good checkpoint.
@@ -102,12 +110,13 @@ void save_checkpoint(const std::string& path, const RunState& s, int64_t step, c
                  "; '", path, "' was not written");
     sums[name] = checksum(t);
   }
-  const nlohmann::json state{{"format", kFormat},
+  nlohmann::json state{{"format", kFormat},
                              {"step", step},
                              // uint64 as strings: JSON readers elsewhere may not keep 64-bit integers exact
                              {"rng_seed", std::to_string(s.rng->seed())},
                              {"rng_offset", std::to_string(s.rng->offset())},
                              {"policy", s.policy->state()}};
+  if (!s.parts.empty()) state["parts"] = parts;
   io::save_safetensors(path, tensors,
                        {{kRunStateKey, state.dump()},
                         {kRunConfigKey, run.config.dump()},
@@ -158,6 +167,16 @@ int64_t restore_checkpoint(const CheckpointFile& file, const RunState& s) {
     s.rng->set_state(rng_state_field(file.run_state, "rng_seed", file.path),
                      rng_state_field(file.run_state, "rng_offset", file.path));
     s.policy->load_state(file.run_state.at("policy"));
+    const nlohmann::json no_parts = nlohmann::json::object();
+    const nlohmann::json& parts = file.run_state.contains("parts") ? file.run_state.at("parts") : no_parts;
+    GANTRY_CHECK(parts.is_object() && parts.size() == s.parts.size(), "the checkpoint holds ", parts.size(),
+                 " run-state part(s) ", parts.dump(), " but this run has ", s.parts.size(),
+                 " (it was written by another kind of run)");
+    for (CheckpointPart* part : s.parts) {
+      GANTRY_CHECK(parts.contains(part->name()), "the checkpoint has no '", part->name(),
+                   "' state (it was written by another kind of run)");
+      part->load(with_prefix(tensors, part_prefix(*part)), parts.at(part->name()));
+    }
     return file.step;
   } catch (const nlohmann::json::exception& e) {
     GANTRY_FAIL("load_checkpoint: '", file.path, "' has malformed run-state metadata: ", e.what());

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/io/safetensors.h"
 #include "engine/nn/module.h"
@@ -17,6 +19,18 @@
 
 namespace gantry::train {
 
+// A further piece of run state a kind of run checkpoints beside the networks and optimisers (the EMA
+// generator, the data loader's position): named tensors saved under "<name>." and a JSON state.
+class CheckpointPart {
+ public:
+  virtual ~CheckpointPart() = default;
+  virtual std::string name() const = 0;  // unique within a run, without '.'
+  virtual std::vector<std::pair<std::string, Tensor>> tensors() const { return {}; }
+  virtual nlohmann::json state() const { return nullptr; }
+  // Restores from what tensors() and state() gave; throws gantry::Error when it does not fit.
+  virtual void load(const std::vector<std::pair<std::string, Tensor>>& tensors, const nlohmann::json& state) = 0;
+};
+
 // Non-owning views of everything a checkpoint saves and restores.
 struct RunState {
   nn::Module* generator = nullptr;
@@ -25,6 +39,7 @@ struct RunState {
   optim::Optimizer* critic_optimizer = nullptr;
   Generator* rng = nullptr;
   GeneratorUpdatePolicy* policy = nullptr;
+  std::vector<CheckpointPart*> parts;  // optional; a checkpoint must hold exactly the parts restored into
 };
 
 // What identifies the run a checkpoint belongs to, embedded so that the checkpoint alone tells which

@@ -4,13 +4,17 @@
 
 #include "engine/autograd/grad_mode.h"
 #include "engine/ops/ops.h"
+#include "engine/random/generator.h"
 #include "train/run_folder.h"
 
 namespace gantry::train {
 
 nlohmann::json GanStepStats::to_json() const {
-  return nlohmann::json{{"step", step},         {"d_loss", critic_loss}, {"g_loss", generator_loss},
+  nlohmann::json j{{"step", step},         {"d_loss", critic_loss}, {"g_loss", generator_loss},
                         {"k", k},               {"real_score", real_score}, {"fake_score", fake_score}};
+  if (critic_penalty != 0) j["d_penalty"] = critic_penalty;
+  if (generator_term != 0) j["g_term"] = generator_term;
+  return j;
 }
 
 void assign_gradients(const std::vector<Tensor>& params, const TensorList& grads) {
@@ -34,42 +38,77 @@ GanTrainer::GanTrainer(nn::Module& generator, nn::Module& critic, optim::Optimiz
                "GanTrainer: the generator and the critic must have parameters");
 }
 
-double GanTrainer::critic_update(double* real_score) {
+Tensor GanTrainer::fake_labels(int64_t batch) {
+  if (options_.num_classes <= 0) return {};
+  return randint(0, options_.num_classes, {batch}, rng_, generator_params_.front().device());
+}
+
+Tensor GanTrainer::generate(const Tensor& z, const Tensor& labels) {
+  return options_.generate ? options_.generate(z, labels) : generator_(z);
+}
+
+Tensor GanTrainer::score(const Tensor& x, const Tensor& labels) {
+  return options_.score ? options_.score(x, labels) : critic_(x);
+}
+
+double GanTrainer::critic_update(GanStepStats& stats) {
   const int64_t batch = options_.batch_size;
-  const Tensor real = data_.sample(batch, rng_, steps_done_);
+  const RealBatch real = data_.sample_batch(batch, rng_, steps_done_);
+  GANTRY_CHECK(options_.num_classes <= 0 || real.labels.defined(),
+               "GanTrainer: a class-conditional run needs labelled real data (", data_.describe(), " has no labels)");
+  const Tensor labels = fake_labels(batch);
   Tensor fake;
   {
     NoGradGuard no_grad;  // the critic update never differentiates through the generator
-    fake = generator_(latents_.sample(batch, rng_, steps_done_));
+    fake = generate(latents_.sample(batch, rng_, steps_done_), labels);
   }
-  const Tensor real_scores = critic_(real);
-  const Tensor fake_scores = critic_(fake);
-  const Tensor loss = critic_loss(options_.loss, real_scores, policy_.select_for_critic(fake_scores));
+  const Tensor real_scores = score(real.examples, real.labels);
+  const Tensor fake_scores = score(fake, labels);
+  Tensor loss = critic_loss(options_.loss, real_scores, policy_.select_for_critic(fake_scores));
+  const NetworkCall critic_call = [this](const Tensor& x, const Tensor& y) { return score(x, y); };
+  double penalty = 0;
+  for (const auto& regularizer : options_.critic_regularizers) {
+    const Tensor term = regularizer->penalty(critic_call, real.examples, real.labels, fake, labels, rng_);
+    if (!term.defined()) continue;
+    penalty += term.item<double>();
+    loss = add(loss, term);
+  }
   const double loss_value = checked_loss(loss, "critic");
   assign_gradients(critic_params_, autograd::grad({loss}, critic_params_));
   critic_optimizer_.step();
+  for (const auto& regularizer : options_.critic_regularizers) regularizer->after_critic_step(critic_params_);
   {
     NoGradGuard no_grad;
-    *real_score = mean(real_scores).item<double>();
+    stats.real_score = mean(real_scores).item<double>();
   }
+  stats.critic_penalty = penalty;
   return loss_value;
 }
 
-double GanTrainer::generator_update(double* fake_score, int64_t* k) {
+double GanTrainer::generator_update(GanStepStats& stats) {
   const int64_t batch = options_.batch_size;
-  const Tensor fake = generator_(latents_.sample(batch, rng_, steps_done_));
-  const Tensor scores = critic_(fake);
+  const Tensor labels = fake_labels(batch);
+  const Tensor z = latents_.sample(batch, rng_, steps_done_);
+  const Tensor fake = generate(z, labels);
+  const Tensor scores = score(fake, labels);
   const Tensor selected = policy_.select_for_generator(scores);
-  const Tensor loss = generator_loss(options_.loss, selected);
+  Tensor loss = generator_loss(options_.loss, selected);
+  double extra = 0;
+  for (const auto& term : options_.generator_terms) {  // over the whole batch, never top-k's subset
+    const Tensor value = term->term(z, fake);
+    extra += value.item<double>();
+    loss = add(loss, value);
+  }
   const double loss_value = checked_loss(loss, "generator");
   assign_gradients(generator_params_, autograd::grad({loss}, generator_params_));
   generator_optimizer_.step();
   policy_.on_generator_step();
   {
     NoGradGuard no_grad;
-    *fake_score = mean(scores).item<double>();
+    stats.fake_score = mean(scores).item<double>();
   }
-  *k = selected.numel();
+  stats.k = selected.numel();
+  stats.generator_term = extra;
   return loss_value;
 }
 
@@ -85,8 +124,8 @@ double GanTrainer::checked_loss(const Tensor& loss, const char* which) const {
 
 GanStepStats GanTrainer::step() {
   GanStepStats s;
-  for (int64_t i = 0; i < options_.critic_steps; ++i) s.critic_loss = critic_update(&s.real_score);
-  s.generator_loss = generator_update(&s.fake_score, &s.k);
+  for (int64_t i = 0; i < options_.critic_steps; ++i) s.critic_loss = critic_update(s);
+  s.generator_loss = generator_update(s);
   s.step = ++steps_done_;
   return s;
 }

@@ -15,6 +15,7 @@
 #include "engine/nn/module.h"
 #include "engine/optim/optimizer.h"
 #include "engine/random/generator.h"
+#include "train/gan_step_terms.h"
 #include "train/losses.h"
 #include "train/samplers.h"
 #include "train/update_policy.h"
@@ -29,6 +30,13 @@ struct GanTrainerOptions {
   GanLoss loss = GanLoss::non_saturating;
   int64_t log_every = 100;   // JSON-lines record every N steps (0: never)
   std::function<bool()> stop;  // polled between steps: true ends run() early (an interrupt)
+  // Class-conditional runs: fakes get labels drawn uniformly from [0, num_classes), real batches
+  // bring theirs (DataSampler::sample_batch), and both networks are called with them.
+  int64_t num_classes = 0;
+  // How the networks are called; unset: the modules' forward(x), labels ignored.
+  NetworkCall generate, score;
+  std::vector<std::shared_ptr<CriticRegularizer>> critic_regularizers;
+  std::vector<std::shared_ptr<GeneratorTerm>> generator_terms;
 };
 
 struct GanStepStats {
@@ -38,6 +46,8 @@ struct GanStepStats {
   int64_t k = 0;              // fakes the generator update used
   double real_score = 0;      // mean critic score on the last real batch
   double fake_score = 0;      // mean critic score on the generator step's fakes
+  double critic_penalty = 0;  // the regularisers' terms in the last critic loss (included in critic_loss)
+  double generator_term = 0;  // the generator terms in generator_loss (included in it)
 
   nlohmann::json to_json() const;
 };
@@ -65,8 +75,11 @@ class GanTrainer {
   const GanTrainerOptions& options() const { return options_; }
 
  private:
-  double critic_update(double* real_score);
-  double generator_update(double* fake_score, int64_t* k);
+  double critic_update(GanStepStats& stats);
+  double generator_update(GanStepStats& stats);
+  Tensor fake_labels(int64_t batch);
+  Tensor generate(const Tensor& z, const Tensor& labels);
+  Tensor score(const Tensor& x, const Tensor& labels);
   // The loss as a double; throws a clear error when it is NaN or infinite.
   double checked_loss(const Tensor& loss, const char* which) const;
 

@@ -9,6 +9,20 @@
 
 namespace gantry::train {
 
+// A core-set step draws factor * batch candidates and runs greedy k-center over them (time and memory
+// grow with the pool), so the factor and the pool are bounded before any folder is created.
+void check_coreset_factor(const char* option, const char* which, double factor, int64_t batch) {
+  GANTRY_CHECK(std::isfinite(factor) && factor >= 1, option, ": the ", which, " core-set factor must be >= 1, got ",
+               factor);
+  GANTRY_CHECK(factor <= kMaxCoresetFactor, option, ": the ", which, " core-set factor must be at most ",
+               kMaxCoresetFactor, ", got ", factor);
+  const double pool = factor * static_cast<double>(batch);
+  GANTRY_CHECK(pool <= static_cast<double>(kMaxCoresetPool), option, ": ", factor, " x batch ", batch, " = ", pool,
+               " candidates per step exceeds the limit of ", kMaxCoresetPool, " (lower ", option, " or --batch)");
+}
+
+
+
 void CoresetFactor::validate(const char* what) const {
   GANTRY_CHECK(std::isfinite(start) && start >= 1.0, what, ": the core-set factor must be >= 1, got ", start);
   GANTRY_CHECK(!anneal || total_steps >= 1, what, ": annealing needs total_steps >= 1, got ", total_steps);

@@ -27,6 +27,13 @@ struct CoresetFactor {
   int64_t pool_size(int64_t batch, int64_t step) const;
 };
 
+// Upper bounds of the core-set factors and of the candidates a core-set step draws (factor x
+// batch): beyond them one step would take minutes or run out of memory.
+inline constexpr double kMaxCoresetFactor = 1000;
+inline constexpr int64_t kMaxCoresetPool = int64_t{1} << 20;
+// Throws naming `option` unless factor is in [1, kMaxCoresetFactor] and factor * batch <= kMaxCoresetPool.
+void check_coreset_factor(const char* option, const char* which, double factor, int64_t batch);
+
 // ---- latents ----
 class LatentSampler {
  public:
@@ -75,10 +82,18 @@ class RealDataSource {
   virtual std::string describe() const = 0;
 };
 
+// A batch of real examples and, for labelled data, their class labels (i64 [n]; undefined otherwise).
+struct RealBatch {
+  Tensor examples;
+  Tensor labels;
+};
+
 class DataSampler {
  public:
   virtual ~DataSampler() = default;
   virtual Tensor sample(int64_t batch, Generator& gen, int64_t step) = 0;
+  // The batch with its labels; samplers of labelled data override it (the default has no labels).
+  virtual RealBatch sample_batch(int64_t batch, Generator& gen, int64_t step) { return {sample(batch, gen, step), {}}; }
   virtual std::string describe() const = 0;
 };
 

@@ -4,6 +4,23 @@
 
 namespace gantry::train {
 
+const char* batch_selection_name(BatchSelection s) {
+  switch (s) {
+    case BatchSelection::full: return "full";
+    case BatchSelection::top_k: return "top-k";
+    case BatchSelection::bottom_k: return "bottom-k";
+  }
+  return "?";
+}
+
+BatchSelection parse_batch_selection(const std::string& s) {
+  if (s == "full") return BatchSelection::full;
+  if (s == "top-k") return BatchSelection::top_k;
+  if (s == "bottom-k") return BatchSelection::bottom_k;
+  GANTRY_FAIL("config: unknown batch selection '", s, "' (expected full, top-k or bottom-k)");
+}
+
+
 SelectionTarget parse_selection_target(const std::string& text) {
   if (text == "g" || text == "G") return SelectionTarget::generator;
   if (text == "d" || text == "D") return SelectionTarget::critic;

@@ -40,6 +40,11 @@ class FullBatchPolicy final : public GeneratorUpdatePolicy {
   std::string describe() const override { return "full batch"; }
 };
 
+// Which fakes a run's generator step uses: all of them, the top-k or the bottom-k.
+enum class BatchSelection { full, top_k, bottom_k };
+const char* batch_selection_name(BatchSelection s);            // "full", "top-k", "bottom-k"
+BatchSelection parse_batch_selection(const std::string& s);    // throws naming the valid choices
+
 enum class SelectionTarget { generator, critic, both };
 // "g", "d", "gd" (also "G", "D", "G&D"); throws naming the valid choices.
 SelectionTarget parse_selection_target(const std::string& text);

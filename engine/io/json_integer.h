@@ -38,4 +38,15 @@ Int require_json_integer(const nlohmann::json& value, const std::string& what) {
               +std::numeric_limits<Int>::max(), "], got ", json_value_summary(value));
 }
 
+// The integer field `key` of a run configuration (throws "config: '<key>' must be ..." otherwise),
+// and the same with a fallback when the field is absent.
+template <typename Int>
+Int config_integer(const nlohmann::json& j, const char* key) {
+  return require_json_integer<Int>(j.at(key), std::string("config: '") + key + "'");
+}
+template <typename Int>
+Int config_integer_or(const nlohmann::json& j, const char* key, Int fallback) {
+  return j.contains(key) ? config_integer<Int>(j, key) : fallback;
+}
+
 }  // namespace gantry::io

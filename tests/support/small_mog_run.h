@@ -28,7 +28,7 @@ struct SmallMogRun {
   optim::Adam generator_optimizer{generator->parameters()};
   optim::Adam critic_optimizer{critic->parameters()};
   train::TopKPolicy policy{train::TopKSchedule(kBatch, 0.99, kNu, 20), train::SelectionTarget::generator};
-  train::RunState state{generator.get(), critic.get(), &generator_optimizer, &critic_optimizer, &rng, &policy};
+  train::RunState state{generator.get(), critic.get(), &generator_optimizer, &critic_optimizer, &rng, &policy, {}};
 
   // This run saved at `step` (through a scratch file) and read back.
   io::TensorFile checkpoint(int64_t step) {

@@ -29,7 +29,7 @@ struct TinyRun {
     g_opt = std::make_unique<optim::Adam>(g->parameters());
     d_opt = std::make_unique<optim::Adam>(d->parameters());
   }
-  train::RunState state() { return {g.get(), d.get(), g_opt.get(), d_opt.get(), &rng, &policy}; }
+  train::RunState state() { return {g.get(), d.get(), g_opt.get(), d_opt.get(), &rng, &policy, {}}; }
   Generator rng;
   std::shared_ptr<nn::Sequential> g, d;
   std::unique_ptr<optim::Adam> g_opt, d_opt;

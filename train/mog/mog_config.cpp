@@ -9,42 +9,11 @@
 #include "engine/io/json_integer.h"
 #include "train/data/mixture_of_gaussians.h"
 #include "train/losses.h"
+#include "train/mog/mog_run_kind.h"
 #include "train/topk_schedule.h"
 #include "train/update_policy.h"
 
 namespace gantry::mog {
-
-const char* batch_selection_name(BatchSelection s) {
-  switch (s) {
-    case BatchSelection::full: return "full";
-    case BatchSelection::top_k: return "top-k";
-    case BatchSelection::bottom_k: return "bottom-k";
-  }
-  return "?";
-}
-
-BatchSelection parse_batch_selection(const std::string& s) {
-  if (s == "full") return BatchSelection::full;
-  if (s == "top-k") return BatchSelection::top_k;
-  if (s == "bottom-k") return BatchSelection::bottom_k;
-  GANTRY_FAIL("config: unknown batch selection '", s, "' (expected full, top-k or bottom-k)");
-}
-
-namespace {
-
-// A core-set step draws factor * batch candidates and runs greedy k-center over them (time and memory
-// grow with the pool), so the factor and the pool are bounded before any folder is created.
-void check_coreset_factor(const char* option, const char* which, double factor, int64_t batch) {
-  GANTRY_CHECK(std::isfinite(factor) && factor >= 1, option, ": the ", which, " core-set factor must be >= 1, got ",
-               factor);
-  GANTRY_CHECK(factor <= kMaxCoresetFactor, option, ": the ", which, " core-set factor must be at most ",
-               kMaxCoresetFactor, ", got ", factor);
-  const double pool = factor * static_cast<double>(batch);
-  GANTRY_CHECK(pool <= static_cast<double>(kMaxCoresetPool), option, ": ", factor, " x batch ", batch, " = ", pool,
-               " candidates per step exceeds the limit of ", kMaxCoresetPool, " (lower ", option, " or --batch)");
-}
-
-}  // namespace
 
 double MogTrainConfig::nu_count() const { return train::parse_nu(nu, batch); }
 
@@ -68,8 +37,8 @@ void MogTrainConfig::validate() const {
       GANTRY_FAIL("--nu: ", e.what());
     }
   }
-  if (coreset_prior) check_coreset_factor("--fz", "prior", fz, batch);
-  if (coreset_data) check_coreset_factor("--fx", "data", fx, batch);
+  if (coreset_prior) train::check_coreset_factor("--fz", "prior", fz, batch);
+  if (coreset_data) train::check_coreset_factor("--fx", "data", fx, batch);
   GANTRY_CHECK(eval_every >= 0, "--eval-every: must be >= 0, got ", eval_every);
   GANTRY_CHECK(eval_samples >= 1, "--eval-samples: must be >= 1, got ", eval_samples);
   GANTRY_CHECK(log_every >= 0, "--log-every: must be >= 0, got ", log_every);
@@ -79,23 +48,9 @@ void MogTrainConfig::validate() const {
   GANTRY_CHECK(!out.empty(), "--out: a run folder is required");
 }
 
-std::optional<IdentityDifference> identity_difference(const MogTrainConfig& first, const MogTrainConfig& second) {
-  const nlohmann::json a = first.identity_json(), b = second.identity_json();
-  const auto difference = [&](const std::string& key) {
-    std::string option = key == "selection" ? "topk/--bottomk" : key;
-    std::replace(option.begin(), option.end(), '_', '-');
-    return IdentityDifference{key, "--" + option, a.contains(key) ? a.at(key).dump() : "(off)",
-                              b.contains(key) ? b.at(key).dump() : "(off)"};
-  };
-  // Settings both have first: the feature switches are among them, and a switch that differs says
-  // more than the settings of the feature it turns on or off.
-  for (const auto& [key, value] : a.items())
-    if (b.contains(key) && b.at(key) != value) return difference(key);
-  nlohmann::json keys = a;
-  keys.update(b);
-  for (const auto& [key, unused] : keys.items())
-    if (a.contains(key) != b.contains(key)) return difference(key);
-  return std::nullopt;
+std::optional<train::IdentityDifference> identity_difference(const MogTrainConfig& first,
+                                                             const MogTrainConfig& second) {
+  return train::identity_difference(first.identity_json(), second.identity_json(), mog_run_kind());
 }
 
 Device parse_available_device(const std::string& text) {
@@ -166,33 +121,17 @@ nlohmann::json MogTrainConfig::to_json() const {
   return j;
 }
 
-namespace {
-
-// An integer field: a JSON integer that fits (nlohmann's get<> casts floats, undefined behaviour out
-// of range, and wraps values outside the type).
-template <typename Int>
-Int integer_field(const nlohmann::json& j, const char* key) {
-  return io::require_json_integer<Int>(j.at(key), std::string("config: '") + key + "'");
-}
-
-template <typename Int>
-Int integer_field_or(const nlohmann::json& j, const char* key, Int fallback) {
-  return j.contains(key) ? integer_field<Int>(j, key) : fallback;
-}
-
-}  // namespace
-
 MogTrainConfig MogTrainConfig::from_json(const nlohmann::json& j) {
   MogTrainConfig c;
   try {
-    c.modes = integer_field<int64_t>(j, "modes");
-    c.batch = integer_field<int64_t>(j, "batch");
-    c.seed = integer_field<uint64_t>(j, "seed");
+    c.modes = io::config_integer<int64_t>(j, "modes");
+    c.batch = io::config_integer<int64_t>(j, "batch");
+    c.seed = io::config_integer<uint64_t>(j, "seed");
     c.loss = j.at("loss").get<std::string>();
     c.lr = j.at("lr").get<double>();
     c.beta1 = j.at("beta1").get<double>();
     c.beta2 = j.at("beta2").get<double>();
-    c.d_steps = integer_field<int64_t>(j, "d_steps");
+    c.d_steps = io::config_integer<int64_t>(j, "d_steps");
     c.selection = parse_batch_selection(j.at("selection").get<std::string>());
     c.coreset_prior = j.at("coreset_prior").get<bool>();
     c.coreset_data = j.at("coreset_data").get<bool>();
@@ -200,16 +139,16 @@ MogTrainConfig MogTrainConfig::from_json(const nlohmann::json& j) {
     c.topk_target = j.value("topk_target", c.topk_target);
     c.gamma = j.value("gamma", c.gamma);
     c.nu = j.value("nu", c.nu);
-    c.decay_every = integer_field_or(j, "decay_every", c.decay_every);
+    c.decay_every = io::config_integer_or(j, "decay_every", c.decay_every);
     c.fz = j.value("fz", c.fz);
     c.fx = j.value("fx", c.fx);
     c.anneal = j.value("anneal", c.anneal);
-    c.steps = integer_field<int64_t>(j, "steps");
-    c.eval_every = integer_field_or(j, "eval_every", c.eval_every);
-    c.eval_samples = integer_field_or(j, "eval_samples", c.eval_samples);
-    c.log_every = integer_field_or(j, "log_every", c.log_every);
-    c.checkpoint_every = integer_field_or(j, "checkpoint_every", c.checkpoint_every);
-    c.threads = integer_field_or(j, "threads", c.threads);
+    c.steps = io::config_integer<int64_t>(j, "steps");
+    c.eval_every = io::config_integer_or(j, "eval_every", c.eval_every);
+    c.eval_samples = io::config_integer_or(j, "eval_samples", c.eval_samples);
+    c.log_every = io::config_integer_or(j, "log_every", c.log_every);
+    c.checkpoint_every = io::config_integer_or(j, "checkpoint_every", c.checkpoint_every);
+    c.threads = io::config_integer_or(j, "threads", c.threads);
     c.device = j.value("device", c.device);
     c.out = j.value("out", c.out);
   } catch (const nlohmann::json::exception& e) {

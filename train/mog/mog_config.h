@@ -7,15 +7,20 @@
 #include <string>
 
 #include "engine/core/device.h"
+#include "train/run_kind.h"
+#include "train/samplers.h"
+#include "train/update_policy.h"
 
 namespace gantry::mog {
 
 // Upper bounds of the core-set factors (--fz, --fx) and of the candidates a core-set step draws
 // (factor x batch): beyond them one step would take minutes or run out of memory.
-inline constexpr double kMaxCoresetFactor = 1000;
-inline constexpr int64_t kMaxCoresetPool = int64_t{1} << 20;
+using train::kMaxCoresetFactor;
+using train::kMaxCoresetPool;
 
-enum class BatchSelection { full, top_k, bottom_k };
+using train::BatchSelection;
+using train::batch_selection_name;
+using train::parse_batch_selection;
 
 struct MogTrainConfig {
   // Problem and optimisation (defaults: the top-k paper's MoG setup).
@@ -66,19 +71,14 @@ struct MogTrainConfig {
   std::string identity_hash() const;
 };
 
-// The first identity setting (identity_json) in which two configurations differ: its key, the option
-// that sets it, and both values as JSON text ("(off)" where the setting belongs to a feature that is
-// off in that configuration).
-struct IdentityDifference {
-  std::string key, option, first, second;
-};
-std::optional<IdentityDifference> identity_difference(const MogTrainConfig& first, const MogTrainConfig& second);
+// The first identity setting (identity_json) in which two configurations differ (see
+// train::identity_difference).
+std::optional<train::IdentityDifference> identity_difference(const MogTrainConfig& first,
+                                                             const MogTrainConfig& second);
 
 // A --device value (cpu, cuda, cuda:N) that names a device this machine has; throws gantry::Error
 // naming the option otherwise.
 Device parse_available_device(const std::string& text);
 
-const char* batch_selection_name(BatchSelection s);
-BatchSelection parse_batch_selection(const std::string& s);
 
 }  // namespace gantry::mog

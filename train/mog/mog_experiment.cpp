@@ -2,8 +2,6 @@
 
 #include <cblas.h>
 
-#include <chrono>
-#include <ctime>
 #include <memory>
 
 #include "engine/core/machine_info.h"
@@ -15,7 +13,7 @@
 #include "train/data/mixture_data_source.h"
 #include "train/mog/mog_evaluation.h"
 #include "train/mog/mog_run_folder.h"
-#include "train/progress_display.h"
+#include "train/experiment_loop.h"
 #include "train/run_folder.h"
 
 namespace gantry::mog {
@@ -55,13 +53,11 @@ void keep_training_timing(const train::RunFolder& folder, int64_t step, nlohmann
 
 MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& options) {
   c.validate();
-  TakenRunFolder taken = take_run_folder(c, options.resume, options.restart);
+  train::TakenRunFolder taken = take_run_folder(c, options.resume, options.restart);
   const train::RunFolder& folder = taken.folder;
   MogRunResult result;
   result.notes = taken.notes;
-  for (const auto& note : taken.notes)
-    if (options.messages) std::fprintf(options.messages, "%s\n", note.c_str());
-  if (options.messages) std::fflush(options.messages);
+  train::print_notes(taken.notes, options.messages);
   openblas_set_num_threads(c.threads);
 
   const models::MogMlpOptions arch;
@@ -88,7 +84,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   trainer_options.stop = options.stop_requested;
   train::GanTrainer trainer(*generator, *critic, g_opt, d_opt, *latents, *data, *policy, rng, trainer_options);
 
-  const train::RunState state{generator.get(), critic.get(), &g_opt, &d_opt, &rng, policy.get()};
+  const train::RunState state{generator.get(), critic.get(), &g_opt, &d_opt, &rng, policy.get(), {}};
   const std::string checkpoint_path = folder.file(kCheckpointFile);
   const train::RunIdentity identity{c.to_json(), c.identity_hash()};
   if (taken.resumed) {
@@ -100,21 +96,18 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   train::JsonLinesLog log = options.resume ? train::JsonLinesLog(folder.file(kLogFile), first_step)
                                            : train::JsonLinesLog(folder.file(kLogFile));
 
-  std::unique_ptr<train::ProgressDisplay> progress;
-  if (options.progress)
-    progress = std::make_unique<train::ProgressDisplay>(options.progress, first_step,
-                                                        std::max<int64_t>(1, c.steps / 20));
   nlohmann::json eval_history = nlohmann::json::array();
   for (const auto& record : log.kept_records())  // evaluations from before a resume
     if (record.contains("eval")) eval_history.push_back(record);
-  train::ProgressSnapshot snapshot{first_step, c.steps};
-  const int64_t last_step =
-      options.stop_after >= 0 ? std::min(c.steps, first_step + options.stop_after) : c.steps;
-  const auto start = std::chrono::steady_clock::now();
-  const std::clock_t cpu_start = std::clock();
 
-  trainer.run(last_step, &log, [&](const train::GanStepStats& s) {
-    if (options.on_step) options.on_step(s);
+  train::ExperimentLoopOptions loop;
+  loop.total_steps = c.steps;
+  loop.stop_after = options.stop_after;
+  loop.checkpoint_every = c.checkpoint_every;
+  loop.resumed = taken.resumed.has_value();
+  loop.progress = options.progress;
+  loop.on_step = options.on_step;
+  loop.after_step = [&](const train::GanStepStats& s) {
     if (c.eval_every > 0 && s.step % c.eval_every == 0 && s.step != c.steps) {
       const auto e = evaluate_generator(*generator, mixture, c.eval_samples, arch.latent_dim, c.seed, device);
       nlohmann::json rec{{"step", s.step}, {"eval", e.metrics.to_json()}};
@@ -122,26 +115,18 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
       log.write(rec);
       eval_history.push_back(rec);
     }
-    if (c.checkpoint_every > 0 && s.step % c.checkpoint_every == 0) {
-      train::save_checkpoint(checkpoint_path, state, s.step, identity);
-      trainer.note_checkpoint(s.step);
-    }
-    snapshot = {s.step, c.steps, s.critic_loss, s.generator_loss, s.k};
-    if (progress) progress->update(snapshot);
-  });
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  // Wall time counts any time the process was stopped or waited for a core; CPU time (all threads) does not.
-  const double cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
-  if (progress) progress->finish(snapshot);
-  const bool trained = trainer.steps_done() > first_step || !taken.resumed;
-  if (trained) train::save_checkpoint(checkpoint_path, state, trainer.steps_done(), identity);
+  };
+  loop.save_checkpoint = [&](int64_t step) { train::save_checkpoint(checkpoint_path, state, step, identity); };
+  const train::ExperimentLoopResult ran = train::run_experiment_loop(trainer, log, loop);
+  const double seconds = ran.seconds, cpu_seconds = ran.cpu_seconds;
+  const bool trained = ran.trained;
 
   result.steps_done = trainer.steps_done();
-  result.stopped = result.steps_done < last_step;
+  result.stopped = ran.stopped;
   if (result.stopped) return result;  // interrupted: the checkpoint is all a resume needs
   result.seconds = seconds;
   result.cpu_seconds = cpu_seconds;
-  result.steps_per_second = seconds > 0 ? static_cast<double>(trainer.steps_done() - first_step) / seconds : 0;
+  result.steps_per_second = ran.steps_per_second();
   const auto final_eval = evaluate_generator(*generator, mixture, c.eval_samples, arch.latent_dim, c.seed, device);
   result.metrics = final_eval.metrics;
   nlohmann::json metrics{{"step", result.steps_done},

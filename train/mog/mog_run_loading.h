@@ -14,6 +14,7 @@
 #include "engine/optim/adam.h"
 #include "train/checkpoint.h"
 #include "train/mog/mog_config.h"
+#include "train/recorded_run.h"
 
 namespace gantry::mog {
 
@@ -31,6 +32,8 @@ struct RecordedRun {
 // when config.json disagrees with the checkpoint (naming the differing setting), when config.json
 // describes fewer steps than the checkpoint holds, or when neither records a configuration.
 RecordedRun read_recorded_run(const std::string& path, const std::string& what);
+// A run train::read_recorded_run read with mog_run_kind(), with its configuration parsed.
+RecordedRun as_mog_run(train::RecordedRun run);
 
 struct LoadedMogRun {
   MogTrainConfig config;        // as read_recorded_run found it
