@@ -169,8 +169,11 @@ TEST(ImageGanModels, UnconditionalGeneratorBlockUsesPlainBatchNorm) {
                                                 "bn1.num_batches_tracked"}));
   const Tensor x = testing::random_uniform({2, 4, 3, 3}, 7, -1.0, 1.0, DType::f32);
   EXPECT_EQ(block(x, Tensor()).shape(), (Shape{2, 4, 6, 6}));
-  EXPECT_TRUE(testing::throws_error_mentioning([&] { block(x, from_vector(std::vector<int64_t>{0, 1}, {2})); },
-                                               {"ResnetGeneratorBlock(4, 4)", "no condition"}));
+  EXPECT_TRUE(testing::throws_error_mentioning(
+      [&] {
+        block(x, from_vector(std::vector<int64_t>{0, 1}, {2}));
+      },
+      {"ResnetGeneratorBlock(4, 4)", "no condition"}));
   EXPECT_TRUE(testing::throws_error_mentioning([&] { block.bn1(); }, {"ResnetGeneratorBlock(4, 4)", "unconditional"}));
 }
 
@@ -182,16 +185,27 @@ TEST(ImageGanModels, LabelsMustMatchTheModel) {
   const Tensor x = testing::random_uniform({2, 3, 32, 32}, 10, -1.0, 1.0, DType::f32);
   EXPECT_TRUE(testing::throws_error_mentioning([&] { conditional.generate(z); },
                                                {"SnganGenerator", "int64 class labels [2]", "undefined"}));
-  EXPECT_TRUE(testing::throws_error_mentioning([&] { conditional.score(x, from_vector(std::vector<float>{0, 1}, {2})); },
-                                               {"SnganDiscriminator", "int64 class labels", "float32"}));
   EXPECT_TRUE(testing::throws_error_mentioning(
-      [&] { conditional.generate(z, from_vector(std::vector<int64_t>{0, 4}, {2})); }, {"[0, 4)"}));
+      [&] {
+        conditional.score(x, from_vector(std::vector<float>{0, 1}, {2}));
+      },
+      {"SnganDiscriminator", "int64 class labels", "float32"}));
+  EXPECT_TRUE(testing::throws_error_mentioning(
+      [&] {
+        conditional.generate(z, from_vector(std::vector<int64_t>{0, 4}, {2}));
+      },
+      {"[0, 4)"}));
   const auto unconditional = make_image_gan_models({.model = "dcgan", .latent_dim = 4}, gen);
   EXPECT_TRUE(testing::throws_error_mentioning(
-      [&] { unconditional.score(x, from_vector(std::vector<int64_t>{0, 1}, {2})); },
+      [&] {
+        unconditional.score(x, from_vector(std::vector<int64_t>{0, 1}, {2}));
+      },
       {"DcganCritic", "unconditional", "num_classes 0"}));
-  EXPECT_TRUE(testing::throws_error_mentioning([&] { conditional.score(zeros({2, 3, 16, 16}), Tensor()); },
-                                               {"SnganDiscriminator", "[N, 3, 32, 32]", "[2, 3, 16, 16]"}));
+  EXPECT_TRUE(testing::throws_error_mentioning(
+      [&] {
+        conditional.score(zeros({2, 3, 16, 16}), Tensor());
+      },
+      {"SnganDiscriminator", "[N, 3, 32, 32]", "[2, 3, 16, 16]"}));
 }
 
 TEST(ImageGanModels, ImpossibleCombinationsNameTheOption) {
@@ -211,9 +225,8 @@ TEST(ImageGanModels, ImpossibleCombinationsNameTheOption) {
   const auto gp = make_image_gan_models({.model = "wgan-gp"}, gen);
   EXPECT_EQ(gp.config.latent_dim, 128);
   EXPECT_EQ(gp.config.generator_width, 128);
-  const auto one_channel = make_image_gan_models({.model = "sngan", .channels = 1, .generator_width = 8,
-                                                  .critic_width = 8},
-                                                 gen);
+  const auto one_channel =
+      make_image_gan_models({.model = "sngan", .channels = 1, .generator_width = 8, .critic_width = 8}, gen);
   EXPECT_EQ(one_channel.generate(zeros({2, 128})).shape(), (Shape{2, 1, 32, 32}));
 }
 
