@@ -39,6 +39,19 @@ void fill_resnet_defaults(ImageGanConfig& c) {
   c.critic_width = or_default(c.critic_width, 128);
 }
 
+// SnganOptions or SaganOptions (same field names) from the config; SAGAN's attention stays default.
+template <typename Options>
+Options resnet_family_options(const ImageGanConfig& c) {
+  Options o;
+  o.latent_dim = c.latent_dim;
+  o.image_size = c.image_size;
+  o.channels = c.channels;
+  o.generator_width = c.generator_width;
+  o.critic_width = c.critic_width;
+  o.num_classes = c.num_classes;
+  return o;
+}
+
 }  // namespace
 
 const std::vector<std::string>& image_gan_model_names() {
@@ -63,24 +76,14 @@ ImageGanModels make_image_gan_models(const ImageGanConfig& config, Generator& ge
     GANTRY_CHECK(c.image_size == 32, "image_size: ", m, " is the 32x32 CIFAR-10 ResNet, got ", c.image_size);
     fill_resnet_defaults(c);
     if (m == "sngan") {
-      const SnganOptions o{.latent_dim = c.latent_dim,
-                           .image_size = c.image_size,
-                           .channels = c.channels,
-                           .generator_width = c.generator_width,
-                           .critic_width = c.critic_width,
-                           .num_classes = c.num_classes};
+      const auto o = resnet_family_options<SnganOptions>(c);
       out.generator = std::make_shared<SnganGenerator>(o, gen, dtype, device);
       out.critic = std::make_shared<SnganDiscriminator>(o, gen, dtype, device);
     } else {
       GANTRY_CHECK(c.generator_width % 8 == 0 && c.critic_width % 8 == 0,
                    "generator_width, critic_width: sagan's self-attention needs multiples of 8, got ",
                    c.generator_width, " and ", c.critic_width);
-      const SaganOptions o{.latent_dim = c.latent_dim,
-                           .image_size = c.image_size,
-                           .channels = c.channels,
-                           .generator_width = c.generator_width,
-                           .critic_width = c.critic_width,
-                           .num_classes = c.num_classes};
+      const auto o = resnet_family_options<SaganOptions>(c);
       out.generator = std::make_shared<SaganGenerator>(o, gen, dtype, device);
       out.critic = std::make_shared<SaganDiscriminator>(o, gen, dtype, device);
     }

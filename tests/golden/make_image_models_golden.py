@@ -27,7 +27,9 @@ import torch.nn.functional as F
 from torch.nn.utils import spectral_norm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_attention_golden import Attention  # noqa: E402
 from make_mlp_golden import write_safetensors  # noqa: E402
+from make_resnet_golden import CategoricalCBN  # noqa: E402
 
 SEED = 20240620
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
@@ -83,19 +85,6 @@ def sn_if(layer, sn):
     return spectral_norm(layer) if sn else layer
 
 
-class CategoricalCBN(nn.Module):
-    def __init__(self, num_features, num_classes):
-        super().__init__()
-        self.bn = nn.BatchNorm2d(num_features, affine=False)
-        self.gain = nn.Embedding(num_classes, num_features)
-        self.bias = nn.Embedding(num_classes, num_features)
-        nn.init.ones_(self.gain.weight)
-        nn.init.zeros_(self.bias.weight)
-
-    def forward(self, x, y):
-        return self.bn(x) * self.gain(y)[:, :, None, None] + self.bias(y)[:, :, None, None]
-
-
 class GBlock(nn.Module):
     def __init__(self, ch, num_classes, sn):
         super().__init__()
@@ -137,26 +126,13 @@ class DBlock(nn.Module):
         return h + s
 
 
-class Attention(nn.Module):
-    """BigGAN's self-attention layer (gantry's nn::SelfAttention)."""
-
-    def __init__(self, ch, sn):
-        super().__init__()
-        self.ch = ch
-        self.theta = sn_if(nn.Conv2d(ch, ch // 8, 1, bias=False), sn)
-        self.phi = sn_if(nn.Conv2d(ch, ch // 8, 1, bias=False), sn)
-        self.g = sn_if(nn.Conv2d(ch, ch // 2, 1, bias=False), sn)
-        self.o = sn_if(nn.Conv2d(ch // 2, ch, 1, bias=False), sn)
-        self.gamma = nn.Parameter(torch.tensor(0.0))
-
-    def forward(self, x):
-        n, _, h, w = x.shape
-        theta = self.theta(x).view(n, self.ch // 8, h * w)
-        phi = F.max_pool2d(self.phi(x), [2, 2]).view(n, self.ch // 8, h * w // 4)
-        g = F.max_pool2d(self.g(x), [2, 2]).view(n, self.ch // 2, h * w // 4)
-        beta = F.softmax(torch.bmm(theta.transpose(1, 2), phi), -1)
-        o = self.o(torch.bmm(g, beta.transpose(1, 2)).view(n, self.ch // 2, h, w))
-        return x + self.gamma * o
+def attention(ch, sn):
+    """BigGAN's self-attention layer (gantry's nn::SelfAttention), its projections SN when asked."""
+    block = Attention(ch)
+    if sn:
+        for name in ("theta", "phi", "g", "o"):
+            setattr(block, name, spectral_norm(getattr(block, name)))
+    return block
 
 
 class ResnetGenerator32(nn.Module):
@@ -169,7 +145,7 @@ class ResnetGenerator32(nn.Module):
             setattr(self, "block%d" % (i + 2), GBlock(width, num_classes, sn))
             self.order.append("block%d" % (i + 2))
             if attention_after == i:
-                self.attn_block = Attention(width, sn)
+                self.attn_block = attention(width, sn)
                 self.order.append("attn_block")
         self.b5 = nn.BatchNorm2d(width)
         self.c5 = sn_if(nn.Conv2d(width, CHANNELS, 3, padding=1), sn)
@@ -190,7 +166,7 @@ class ResnetDiscriminator32(nn.Module):
             setattr(self, "block%d" % (i + 1), DBlock(cin, width, first, down))
             self.order.append("block%d" % (i + 1))
             if attention_after == i:
-                self.attn_block = Attention(width, True)
+                self.attn_block = attention(width, True)
                 self.order.append("attn_block")
         self.l5 = spectral_norm(nn.Linear(width, 1, bias=False))
         self.l_y = spectral_norm(nn.Embedding(num_classes, width)) if num_classes > 0 else None
