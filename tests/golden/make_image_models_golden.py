@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes tests/data/image_models_<case>_golden.safetensors: PyTorch references of gantry's image GAN
-models (models/dcgan.h, models/sngan.h, models/sagan.h) at small widths, in float32, and one
-training step of each:
+models (models/dcgan.h, models/sngan.h, models/sagan.h) at small widths, in float64 (the C++ tests
+run in float64 and float32 against it), and one training step of each:
 
   dcgan          DCGAN generator + BatchNorm critic at 32x32 (also msgan and wgan-gc), NS loss
   wgan_gp        WGAN-GP's DCGAN-like nets (5x5 kernels, biases, no critic norm), Wasserstein loss
@@ -266,6 +266,7 @@ def run_case(name, gen, critic, latent, loss, conditional, gp=False):
 
 def main():
     torch.manual_seed(SEED)
+    torch.set_default_dtype(torch.float64)
     run_case("dcgan", DcganGenerator(8, 4, 4, False), DcganCritic(4, 4, False, True), 8, "ns", False)
     run_case("wgan_gp", DcganGenerator(8, 4, 5, True), DcganCritic(4, 5, True, False), 8, "wasserstein", False,
              gp=True)
