@@ -1,6 +1,7 @@
 #include "models/resnet_blocks.h"
 
 #include "engine/nn/conv.h"
+#include "engine/nn/norm.h"
 #include "engine/ops/nn_ops.h"
 #include "engine/ops/ops.h"
 
@@ -42,24 +43,51 @@ ResnetGeneratorBlock::ResnetGeneratorBlock(int64_t in_channels, int64_t out_chan
     : in_channels_(in_channels), out_channels_(out_channels), upsample_(options.upsample) {
   const std::string block = describe();
   GANTRY_CHECK(in_channels > 0 && out_channels > 0, block, ": expected positive channel counts");
-  GANTRY_CHECK((options.num_classes > 0) != (options.condition_dim > 0), block,
-               ": expected exactly one of num_classes (", options.num_classes, ") and condition_dim (",
-               options.condition_dim, ") to be positive");
+  GANTRY_CHECK(
+      !(options.num_classes > 0 && options.condition_dim > 0) && options.num_classes >= 0 && options.condition_dim >= 0,
+      block, ": expected exactly one of num_classes (", options.num_classes, ") and condition_dim (",
+      options.condition_dim, ") to be positive, or both 0 for an unconditional block");
   // BigGAN-PyTorch's construction order: conv1, conv2, conv_sc, bn1, bn2.
   const bool sn = options.spectral_norm;
   conv1_ = register_module("conv1", make_conv(in_channels, out_channels, 3, sn, options.sn, gen, dtype, device));
   conv2_ = register_module("conv2", make_conv(out_channels, out_channels, 3, sn, options.sn, gen, dtype, device));
   if (in_channels != out_channels || upsample_)
     conv_sc_ = register_module("conv_sc", make_conv(in_channels, out_channels, 1, sn, options.sn, gen, dtype, device));
-  const auto make_bn = [&](int64_t channels) -> std::shared_ptr<nn::ConditionalBatchNorm2d> {
+  const auto make_cbn = [&](int64_t channels) -> std::shared_ptr<nn::ConditionalBatchNorm2d> {
     if (options.num_classes > 0)
       return std::make_shared<nn::CategoricalConditionalBatchNorm2d>(channels, options.num_classes, options.norm, dtype,
                                                                      device);
     return std::make_shared<nn::ProjectedConditionalBatchNorm2d>(channels, options.condition_dim, gen, sn, options.norm,
                                                                  dtype, device);
   };
-  bn1_ = register_module("bn1", make_bn(in_channels));
-  bn2_ = register_module("bn2", make_bn(out_channels));
+  if (options.num_classes > 0 || options.condition_dim > 0) {
+    cbn1_ = make_cbn(in_channels);
+    cbn2_ = make_cbn(out_channels);
+    bn1_ = register_module("bn1", cbn1_);
+    bn2_ = register_module("bn2", cbn2_);
+  } else {
+    const nn::BatchNormOptions plain{.eps = options.norm.eps,
+                                     .momentum = options.norm.momentum,
+                                     .track_running_stats = options.norm.track_running_stats};
+    bn1_ = register_module("bn1", std::make_shared<nn::BatchNorm2d>(in_channels, plain, dtype, device));
+    bn2_ = register_module("bn2", std::make_shared<nn::BatchNorm2d>(out_channels, plain, dtype, device));
+  }
+}
+
+nn::ConditionalBatchNorm2d& ResnetGeneratorBlock::bn1() {
+  GANTRY_CHECK(cbn1_ != nullptr, describe(), ": an unconditional block has no conditional batch norm");
+  return *cbn1_;
+}
+
+nn::ConditionalBatchNorm2d& ResnetGeneratorBlock::bn2() {
+  GANTRY_CHECK(cbn2_ != nullptr, describe(), ": an unconditional block has no conditional batch norm");
+  return *cbn2_;
+}
+
+Tensor ResnetGeneratorBlock::normalise(nn::Module& bn, const Tensor& x, const Tensor& condition) {
+  if (conditional()) return static_cast<nn::ConditionalBatchNorm2d&>(bn).forward(x, condition);
+  GANTRY_CHECK(!condition.defined(), "an unconditional block takes no condition, got ", shape_str(condition.shape()));
+  return bn.forward(x);
 }
 
 std::string ResnetGeneratorBlock::describe() const {
@@ -70,13 +98,13 @@ Tensor ResnetGeneratorBlock::forward(const Tensor& x, const Tensor& condition) {
   const std::string block = describe();
   check_block_input(x, in_channels_, block);
   return in_block_context(block, [&] {
-    Tensor h = relu(bn1_->forward(x, condition));
+    Tensor h = relu(normalise(*bn1_, x, condition));
     Tensor skip = x;
     if (upsample_) {
       h = interpolate_nearest(h, 2.0);
       skip = interpolate_nearest(x, 2.0);
     }
-    h = conv2_->forward(relu(bn2_->forward(conv1_->forward(h), condition)));
+    h = conv2_->forward(relu(normalise(*bn2_, conv1_->forward(h), condition)));
     if (conv_sc_) skip = conv_sc_->forward(skip);
     return add(h, skip);
   });

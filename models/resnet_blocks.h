@@ -27,9 +27,11 @@
 namespace gantry::models {
 
 struct ResnetGeneratorBlockOptions {
-  // Exactly one of the two: num_classes > 0 gives CategoricalConditionalBatchNorm2d over int64 class
+  // At most one of the two: num_classes > 0 gives CategoricalConditionalBatchNorm2d over int64 class
   // indices [N] (SNGAN); condition_dim > 0 gives ProjectedConditionalBatchNorm2d over a condition
-  // vector [N, condition_dim] (BigGAN: shared embedding concatenated with a latent chunk).
+  // vector [N, condition_dim] (BigGAN: shared embedding concatenated with a latent chunk). Neither
+  // gives plain affine BatchNorm2d layers (unconditional SNGAN/SAGAN; the condition must be
+  // undefined), with state-dict names bn1.weight, bn1.bias, bn1.running_mean, ...
   int64_t num_classes = 0;
   int64_t condition_dim = 0;
   bool upsample = true;
@@ -46,16 +48,25 @@ class ResnetGeneratorBlock : public nn::Module {
   Tensor forward(const Tensor& x, const Tensor& condition);
   Tensor operator()(const Tensor& x, const Tensor& condition) { return forward(x, condition); }
 
-  nn::ConditionalBatchNorm2d& bn1() { return *bn1_; }
-  nn::ConditionalBatchNorm2d& bn2() { return *bn2_; }
+  bool conditional() const { return cbn1_ != nullptr; }
+  // The conditional normalisations; an unconditional block throws (its bn1/bn2 are BatchNorm2d).
+  nn::ConditionalBatchNorm2d& bn1();
+  nn::ConditionalBatchNorm2d& bn2();
+  // The convolutions (Conv2d or SNConv2d); conv_sc is null when the shortcut is the identity.
+  nn::Module& conv1() const { return *conv1_; }
+  nn::Module& conv2() const { return *conv2_; }
+  nn::Module* conv_sc() const { return conv_sc_.get(); }
   bool has_shortcut_conv() const { return conv_sc_ != nullptr; }
   std::string describe() const;  // "ResnetGeneratorBlock(8, 4)"
 
  private:
+  Tensor normalise(nn::Module& bn, const Tensor& x, const Tensor& condition);
+
   int64_t in_channels_, out_channels_;
   bool upsample_;
   std::shared_ptr<nn::Module> conv1_, conv2_, conv_sc_;
-  std::shared_ptr<nn::ConditionalBatchNorm2d> bn1_, bn2_;
+  std::shared_ptr<nn::Module> bn1_, bn2_;                    // ConditionalBatchNorm2d or BatchNorm2d
+  std::shared_ptr<nn::ConditionalBatchNorm2d> cbn1_, cbn2_;  // the same modules when conditional
 };
 
 struct ResnetDiscriminatorBlockOptions {
@@ -73,6 +84,9 @@ class ResnetDiscriminatorBlock : public nn::Module {
                            Device device = kCPU);
 
   Tensor forward(const Tensor& x) override;
+  nn::Module& conv1() const { return *conv1_; }
+  nn::Module& conv2() const { return *conv2_; }
+  nn::Module* conv_sc() const { return conv_sc_.get(); }
   bool has_shortcut_conv() const { return conv_sc_ != nullptr; }
   std::string describe() const;  // "ResnetDiscriminatorBlock(4, 8)"
 
