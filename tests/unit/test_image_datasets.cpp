@@ -6,7 +6,7 @@
 #include <numeric>
 
 #include "engine/io/atomic_file.h"
-#include "engine/io/md5.h"
+#include "engine/io/checksums.h"
 #include "tests/support/error_matchers.h"
 #include "tests/support/image_files.h"
 #include "tests/support/temp_folder.h"
@@ -69,6 +69,20 @@ TEST(Md5, OfAFileEqualsOfItsBytes) {
   testing::write_bytes(dir.sub("f"), std::string(bytes.begin(), bytes.end()));
   EXPECT_EQ(io::md5_file_hex(dir.sub("f")), io::md5_hex(bytes.data(), bytes.size()));
   EXPECT_TRUE(throws_error_mentioning([&] { io::md5_file_hex(dir.sub("none")); }, {dir.sub("none")}));
+}
+
+TEST(Sha1, MatchesFips180Vectors) {
+  TempFolder dir("sha1_file");
+  std::filesystem::create_directories(dir.path());
+  const auto sha1 = [&](const std::string& text) {
+    testing::write_bytes(dir.sub("f"), text);
+    return io::sha1_file_hex(dir.sub("f"));
+  };
+  EXPECT_EQ(sha1(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+  EXPECT_EQ(sha1("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+  EXPECT_EQ(sha1("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+  EXPECT_EQ(sha1(std::string(1000000, 'a')), "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
 }
 
 class IdxFiles : public ::testing::TestWithParam<bool> {};  // raw or gzipped

@@ -4,7 +4,7 @@
 
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
-#include "engine/io/md5.h"
+#include "engine/io/checksums.h"
 
 namespace gantry::data {
 

@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "engine/core/error.h"
-#include "engine/io/md5.h"
+#include "engine/io/checksums.h"
 
 namespace gantry::data {
 
