@@ -6,6 +6,7 @@
 
 #include "engine/core/error.h"
 #include "engine/core/machine_info.h"
+#include "train/cli/data_commands.h"
 #include "train/cli/mog_commands.h"
 
 #ifndef GANTRY_VERSION
@@ -30,6 +31,10 @@ const Command kCommands[] = {
      &gantry::cli::mog_eval_command},
     {"mog", "directions", "top-k vs bottom-k update directions relative to the nearest mode (top-k paper Figs. 2-3)",
      &gantry::cli::mog_directions_command},
+    {"data", "fetch", "download mnist, fashion-mnist or cifar10 into the dataset cache, verified by md5",
+     &gantry::cli::data_fetch_command},
+    {"data", "info", "describe a dataset: splits, sizes, classes, per-channel mean/std, identity",
+     &gantry::cli::data_info_command},
 };
 
 bool is_help(const std::string& arg) { return arg == "--help" || arg == "-h" || arg == "help"; }
