@@ -7,6 +7,7 @@
 
 #include "engine/ops/ops.h"
 #include "engine/optim/rmsprop.h"
+#include "tests/support/error_matchers.h"
 #include "tests/support/golden_file.h"
 #include "tests/support/test_util.h"
 #include "tests/unit/optimizer_test_helpers.h"
@@ -115,19 +116,14 @@ TEST(RMSprop, LoadStateDictRejectsBadStateAndKeepsItsOwn) {
 
 TEST(RMSprop, BadOptionsThrowNamingTheOption) {
   Tensor p = param_from({1.0, 2.0});
-  const auto message = [&](const optim::RMSpropOptions& o) {
-    try {
-      optim::RMSprop rmsprop({p}, o);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+  const auto fails = [&](const optim::RMSpropOptions& o, const std::string& fragment) {
+    return testing::throws_error_mentioning([&] { optim::RMSprop rmsprop({p}, o); }, {"RMSprop: " + fragment});
   };
-  EXPECT_NE(message({-1e-3}).find("invalid learning rate"), std::string::npos);
-  EXPECT_NE(message({1e-3, -0.1}).find("invalid alpha"), std::string::npos);
-  EXPECT_NE(message({1e-3, 0.99, -1e-8}).find("invalid eps"), std::string::npos);
-  EXPECT_NE(message({1e-3, 0.99, 1e-8, -1}).find("invalid weight_decay"), std::string::npos);
-  EXPECT_NE(message({1e-3, 0.99, 1e-8, 0, -0.9}).find("invalid momentum"), std::string::npos);
+  EXPECT_TRUE(fails({-1e-3}, "invalid learning rate -0.001"));
+  EXPECT_TRUE(fails({1e-3, -0.1}, "invalid alpha -0.1"));
+  EXPECT_TRUE(fails({1e-3, 0.99, -1e-8}, "invalid eps"));
+  EXPECT_TRUE(fails({1e-3, 0.99, 1e-8, -1}, "invalid weight_decay -1"));
+  EXPECT_TRUE(fails({1e-3, 0.99, 1e-8, 0, -0.9}, "invalid momentum -0.9"));
   optim::RMSprop rmsprop({p});
   EXPECT_THROW(rmsprop.set_lr(-1), Error);
   EXPECT_EQ(rmsprop.lr(), 1e-2);
