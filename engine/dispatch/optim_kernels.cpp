@@ -3,4 +3,5 @@
 namespace gantry {
 GANTRY_DEFINE_DISPATCH(AdamKernel, adam_kernel);
 GANTRY_DEFINE_DISPATCH(SGDKernel, sgd_kernel);
+GANTRY_DEFINE_DISPATCH(RMSpropKernel, rmsprop_kernel);
 }  // namespace gantry

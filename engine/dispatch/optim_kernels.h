@@ -34,9 +34,22 @@ struct SGDSlot {
   bool first_step;
 };
 
+struct RMSpropHyper {
+  double lr, alpha, eps, weight_decay, momentum;
+  bool centered;
+};
+
+// One parameter's RMSprop update. grad_avg is defined only when centered, momentum_buffer only when
+// momentum > 0; every state tensor starts at zero.
+struct RMSpropSlot {
+  Tensor param, grad, square_avg, grad_avg, momentum_buffer;
+};
+
 using AdamKernel = void (*)(const AdamHyper& hyper, std::vector<AdamSlot>& slots);
 using SGDKernel = void (*)(const SGDHyper& hyper, std::vector<SGDSlot>& slots);
+using RMSpropKernel = void (*)(const RMSpropHyper& hyper, std::vector<RMSpropSlot>& slots);
 GANTRY_DECLARE_DISPATCH(AdamKernel, adam_kernel);
 GANTRY_DECLARE_DISPATCH(SGDKernel, sgd_kernel);
+GANTRY_DECLARE_DISPATCH(RMSpropKernel, rmsprop_kernel);
 
 }  // namespace gantry

@@ -74,31 +74,24 @@ void Adam::load_state_dict(const OptimizerState& state) {
   check_keys(state, {"lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad"},
              {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"});
   const auto index = index_state(state);
-  const auto scalar = [&](const char* name) { return find(index, std::string("options.") + name).item<double>(); };
   AdamOptions o;
-  o.lr = scalar("lr");
-  o.beta1 = scalar("beta1");
-  o.beta2 = scalar("beta2");
-  o.eps = scalar("eps");
-  o.weight_decay = scalar("weight_decay");
-  o.amsgrad = scalar("amsgrad") != 0;
+  o.lr = loaded_option(index, "lr");
+  o.beta1 = loaded_option(index, "beta1");
+  o.beta2 = loaded_option(index, "beta2");
+  o.eps = loaded_option(index, "eps");
+  o.weight_decay = loaded_option(index, "weight_decay");
+  o.amsgrad = loaded_option(index, "amsgrad") != 0;
   check_options(o);
   // Build everything first so a bad state leaves the optimiser untouched.
   NoGradGuard no_grad;
   std::vector<ParamState> loaded(params_.size());
   for (size_t i = 0; i < params_.size(); ++i) {
-    const std::string step_key = state_key(i, "step");
-    if (!index.count(step_key)) continue;
     ParamState& s = loaded[i];
-    s.step = find(index, step_key).item<int64_t>();
-    GANTRY_CHECK(s.step >= 1, "Adam::load_state_dict: '", step_key, "' is ", s.step, " (expected >= 1)");
-    const auto restore = [&](const char* name) {
-      const std::string key = state_key(i, name);
-      return restore_like_param(i, find(index, key), key);
-    };
-    s.exp_avg = restore("exp_avg");
-    s.exp_avg_sq = restore("exp_avg_sq");
-    if (o.amsgrad) s.max_exp_avg_sq = restore("max_exp_avg_sq");
+    s.step = loaded_step(index, i);
+    if (s.step == 0) continue;
+    s.exp_avg = loaded_param_state(index, i, "exp_avg");
+    s.exp_avg_sq = loaded_param_state(index, i, "exp_avg_sq");
+    if (o.amsgrad) s.max_exp_avg_sq = loaded_param_state(index, i, "max_exp_avg_sq");
   }
   options_ = o;
   state_ = std::move(loaded);

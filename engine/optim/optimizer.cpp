@@ -72,6 +72,24 @@ Tensor Optimizer::restore_like_param(size_t i, const Tensor& loaded, const std::
   return out;
 }
 
+double Optimizer::loaded_option(const std::map<std::string, const Tensor*>& state, const char* name) const {
+  return find(state, std::string("options.") + name).item<double>();
+}
+
+int64_t Optimizer::loaded_step(const std::map<std::string, const Tensor*>& state, size_t i) const {
+  const std::string key = state_key(i, "step");
+  if (!state.count(key)) return 0;
+  const int64_t step = find(state, key).item<int64_t>();
+  GANTRY_CHECK(step >= 1, name_, "::load_state_dict: '", key, "' is ", step, " (expected >= 1)");
+  return step;
+}
+
+Tensor Optimizer::loaded_param_state(const std::map<std::string, const Tensor*>& state, size_t i,
+                                     const char* name) const {
+  const std::string key = state_key(i, name);
+  return restore_like_param(i, find(state, key), key);
+}
+
 void Optimizer::check_keys(const OptimizerState& state, const std::vector<std::string>& option_names,
                            const std::vector<std::string>& state_names) const {
   const auto known = [](const std::vector<std::string>& names, const std::string& n) {

@@ -50,6 +50,13 @@ class Optimizer {
   static std::map<std::string, const Tensor*> index_state(const OptimizerState& state);
   // A copy of a loaded state tensor with params_[i]'s shape, dtype and device (throws on a shape mismatch).
   Tensor restore_like_param(size_t i, const Tensor& loaded, const std::string& key) const;
+  // The loaded "options.<name>" as a double; throws naming the key when absent.
+  double loaded_option(const std::map<std::string, const Tensor*>& state, const char* name) const;
+  // The loaded "state.<i>.step": 0 when the state has none for parameter i (it was never updated),
+  // else checked to be >= 1.
+  int64_t loaded_step(const std::map<std::string, const Tensor*>& state, size_t i) const;
+  // restore_like_param of the loaded "state.<i>.<name>"; throws naming the key when absent.
+  Tensor loaded_param_state(const std::map<std::string, const Tensor*>& state, size_t i, const char* name) const;
   // Rejects keys that are not "options.*" or "state.<i>.<name>" with a known name and i in range.
   void check_keys(const OptimizerState& state, const std::vector<std::string>& option_names,
                   const std::vector<std::string>& state_names) const;

@@ -64,19 +64,17 @@ OptimizerState SGD::state_dict() const {
 void SGD::load_state_dict(const OptimizerState& state) {
   check_keys(state, {"lr", "momentum", "dampening", "weight_decay", "nesterov"}, {"momentum_buffer"});
   const auto index = index_state(state);
-  const auto scalar = [&](const char* name) { return find(index, std::string("options.") + name).item<double>(); };
   SGDOptions o;
-  o.lr = scalar("lr");
-  o.momentum = scalar("momentum");
-  o.dampening = scalar("dampening");
-  o.weight_decay = scalar("weight_decay");
-  o.nesterov = scalar("nesterov") != 0;
+  o.lr = loaded_option(index, "lr");
+  o.momentum = loaded_option(index, "momentum");
+  o.dampening = loaded_option(index, "dampening");
+  o.weight_decay = loaded_option(index, "weight_decay");
+  o.nesterov = loaded_option(index, "nesterov") != 0;
   check_options(o);
   NoGradGuard no_grad;
   std::vector<Tensor> buffers(params_.size());
   for (size_t i = 0; i < params_.size(); ++i) {
-    const std::string key = state_key(i, "momentum_buffer");
-    if (index.count(key)) buffers[i] = restore_like_param(i, find(index, key), key);
+    if (index.count(state_key(i, "momentum_buffer"))) buffers[i] = loaded_param_state(index, i, "momentum_buffer");
   }
   options_ = o;
   momentum_buffers_ = std::move(buffers);

@@ -1,7 +1,7 @@
-// Fused multi-tensor Adam/AMSGrad and SGD updates: one launch per call (per dtype) covers every
-// parameter. The host splits the tensors into chunks, uploads a table of chunk descriptors and
+// Fused multi-tensor Adam/AMSGrad, SGD and RMSprop updates: one launch per call (per dtype) covers
+// every parameter. The host splits the tensors into chunks, uploads a table of chunk descriptors and
 // per-tensor pointers/scalars into a workspace, and each block updates one chunk. The arithmetic per
-// element follows the CPU kernels (kernels/cpu/adam.cpp, sgd.cpp) operation by operation; the
+// element follows the CPU kernels (kernels/cpu/adam.cpp, sgd.cpp, rmsprop.cpp) operation by operation; the
 // device may fuse multiply-adds, so results agree to rounding, not bit for bit.
 #include <cuda_runtime.h>
 
@@ -53,6 +53,18 @@ struct SgdScalars {
 };
 
 template <typename T>
+struct RMSpropTensor {
+  T *p, *square_avg, *grad_avg, *buf;  // grad_avg: centered only; buf: momentum > 0 only
+  const T* g;
+};
+
+template <typename T>
+struct RMSpropScalars {
+  T wd, alpha, one_minus_alpha, eps, momentum, neg_lr;
+  bool decay;
+};
+
+template <typename T>
 __global__ void adam_multi_tensor(const Chunk* chunks, const AdamTensor<T>* tensors, AdamScalars<T> h) {
   const Chunk c = chunks[blockIdx.x];
   const AdamTensor<T> t = tensors[c.tensor];
@@ -84,6 +96,32 @@ __global__ void sgd_multi_tensor(const Chunk* chunks, const SgdTensor<T>* tensor
       d = h.nesterov ? d + h.momentum * b : b;
     }
     t.p[i] = t.p[i] + h.neg_lr * d;
+  }
+}
+
+template <typename T>
+__global__ void rmsprop_multi_tensor(const Chunk* chunks, const RMSpropTensor<T>* tensors, RMSpropScalars<T> h) {
+  const Chunk c = chunks[blockIdx.x];
+  const RMSpropTensor<T> t = tensors[c.tensor];
+  for (int64_t i = c.begin + threadIdx.x; i < c.end; i += blockDim.x) {
+    const T gi = h.decay ? t.g[i] + h.wd * t.p[i] : t.g[i];
+    const T v = t.square_avg[i] * h.alpha + h.one_minus_alpha * gi * gi;
+    t.square_avg[i] = v;
+    T avg;
+    if (t.grad_avg) {
+      const T a = t.grad_avg[i] * h.alpha + h.one_minus_alpha * gi;
+      t.grad_avg[i] = a;
+      avg = sqrt(v - a * a) + h.eps;
+    } else {
+      avg = sqrt(v) + h.eps;
+    }
+    if (t.buf) {
+      const T b = t.buf[i] * h.momentum + gi / avg;
+      t.buf[i] = b;
+      t.p[i] = t.p[i] + h.neg_lr * b;
+    } else {
+      t.p[i] = t.p[i] + h.neg_lr * gi / avg;
+    }
   }
 }
 
@@ -180,9 +218,47 @@ void cuda_sgd(const SGDHyper& h, std::vector<SGDSlot>& slots) {
   });
 }
 
+void cuda_rmsprop(const RMSpropHyper& h, std::vector<RMSpropSlot>& slots) {
+  if (slots.empty()) return;
+  const Device device = slots[0].param.device();
+  const DType dtype = slots[0].param.dtype();
+  check_device(device, "rmsprop");
+  const bool momentum = h.momentum > 0;
+  dispatch_floating(dtype, "rmsprop", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    std::vector<RMSpropTensor<T>> tensors;
+    std::vector<int64_t> sizes;
+    for (RMSpropSlot& s : slots) {
+      GANTRY_CHECK(s.param.device() == device && s.param.dtype() == dtype,
+                   "rmsprop: all parameters must share one device and dtype");
+      check_slot_tensor(s.param, s.param, "rmsprop", "param");
+      check_slot_tensor(s.grad, s.param, "rmsprop", "grad");
+      check_slot_tensor(s.square_avg, s.param, "rmsprop", "square_avg");
+      if (h.centered) check_slot_tensor(s.grad_avg, s.param, "rmsprop", "grad_avg");
+      if (momentum) check_slot_tensor(s.momentum_buffer, s.param, "rmsprop", "momentum_buffer");
+      tensors.push_back(RMSpropTensor<T>{s.param.data_ptr<T>(), s.square_avg.data_ptr<T>(),
+                                         h.centered ? s.grad_avg.data_ptr<T>() : nullptr,
+                                         momentum ? s.momentum_buffer.data_ptr<T>() : nullptr, s.grad.data_ptr<T>()});
+      sizes.push_back(s.param.numel());
+    }
+    const RMSpropScalars<T> scalars{static_cast<T>(h.weight_decay),
+                                    static_cast<T>(h.alpha),
+                                    static_cast<T>(1.0 - h.alpha),
+                                    static_cast<T>(h.eps),
+                                    static_cast<T>(h.momentum),
+                                    static_cast<T>(-h.lr),
+                                    h.weight_decay != 0};
+    run_multi_tensor(tensors, sizes, device,
+                     [&](const Chunk* chunks, const RMSpropTensor<T>* table, unsigned n, cudaStream_t stream) {
+                       GANTRY_LAUNCH(n, kThreads, 0, stream, rmsprop_multi_tensor<T>)(chunks, table, scalars);
+                     });
+  });
+}
+
 }  // namespace
 
 GANTRY_REGISTER_KERNEL(adam_kernel, CUDA, &cuda_adam);
 GANTRY_REGISTER_KERNEL(sgd_kernel, CUDA, &cuda_sgd);
+GANTRY_REGISTER_KERNEL(rmsprop_kernel, CUDA, &cuda_rmsprop);
 
 }  // namespace gantry::cuda
