@@ -152,7 +152,11 @@ TEST(ImageGanModels, SaganAttentionSitsWhereTheOptionsSay) {
 
   moved.generator_attention = 4;
   EXPECT_TRUE(testing::throws_error_mentioning([&] { models::SaganGenerator(moved, gen); },
-                                               {"SaganGenerator", "generator_attention", "8, 16, 32", "got 4"}));
+                                               {"SaganGenerator", "generator_attention", "one of 8, 16, 32, got 4"}));
+  moved.generator_attention = 16;
+  moved.critic_attention = 32;
+  EXPECT_TRUE(testing::throws_error_mentioning([&] { models::SaganDiscriminator(moved, gen); },
+                                               {"SaganDiscriminator", "critic_attention", "one of 16, 8, got 32"}));
   moved.generator_attention = 0;
   EXPECT_TRUE(testing::throws_error_mentioning([&] { models::SaganGenerator(moved, gen); },
                                                {"SaganGenerator", "generator_attention"}));
@@ -194,7 +198,12 @@ TEST(ImageGanModels, LabelsMustMatchTheModel) {
       [&] {
         conditional.generate(z, from_vector(std::vector<int64_t>{0, 4}, {2}));
       },
-      {"[0, 4)"}));
+      {"SnganGenerator", "[0, 4)"}));
+  EXPECT_TRUE(testing::throws_error_mentioning(
+      [&] {
+        conditional.score(x, from_vector(std::vector<int64_t>{-1, 2}, {2}));
+      },
+      {"SnganDiscriminator", "class labels must lie in [0, 4)"}));
   const auto unconditional = make_image_gan_models({.model = "dcgan", .latent_dim = 4}, gen);
   EXPECT_TRUE(testing::throws_error_mentioning(
       [&] {
