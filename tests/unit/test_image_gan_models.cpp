@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/ops/ops.h"
+#include "models/dcgan.h"
 #include "models/image_gan_models.h"
 #include "models/sagan.h"
 #include "models/sngan.h"
@@ -230,6 +231,8 @@ TEST(ImageGanModels, ImpossibleCombinationsNameTheOption) {
   EXPECT_TRUE(fails({.model = "sagan", .channels = 0}, {"channels", "positive", "0"}));
   EXPECT_TRUE(fails({.model = "sagan", .generator_width = 12}, {"generator_width", "multiples of 8", "12"}));
   EXPECT_TRUE(fails({.model = "sngan", .latent_dim = -1}, {"latent_dim", "-1"}));
+  EXPECT_TRUE(testing::throws_error_mentioning([&] { models::DcganCritic({.image_size = 32, .kernel_size = 3}, gen); },
+                                               {"DcganCritic", "kernel_size must be 4 or 5", "got 3"}));
   // Defaults are filled in and reported.
   const auto gp = make_image_gan_models({.model = "wgan-gp"}, gen);
   EXPECT_EQ(gp.config.latent_dim, 128);
