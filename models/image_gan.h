@@ -34,4 +34,15 @@ void check_labels(const std::string& model, const Tensor& labels, int64_t num_cl
 // "an undefined tensor" or the shape, for error messages.
 std::string shape_or_undefined(const Tensor& t);
 
+// Runs fn(); a gantry::Error from a layer inside gets "<context>: " in front, so the message names
+// the model or block the failing layer belongs to.
+template <typename Fn>
+Tensor in_context(const std::string& context, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    throw Error(context + ": " + e.what());
+  }
+}
+
 }  // namespace gantry::models

@@ -4,6 +4,7 @@
 #include "engine/nn/norm.h"
 #include "engine/ops/nn_ops.h"
 #include "engine/ops/ops.h"
+#include "models/image_gan.h"
 
 namespace gantry::models {
 namespace {
@@ -24,16 +25,6 @@ void check_block_input(const Tensor& x, int64_t channels, const std::string& blo
 
 std::string describe_block(const char* name, int64_t in, int64_t out) {
   return std::string(name) + "(" + std::to_string(in) + ", " + std::to_string(out) + ")";
-}
-
-// Runs one stage of a block; an error from a layer inside gets the block's description in front.
-template <typename Fn>
-Tensor in_block_context(const std::string& block, Fn&& fn) {
-  try {
-    return fn();
-  } catch (const Error& e) {
-    throw Error(block + ": " + e.what());
-  }
 }
 
 }  // namespace
@@ -97,7 +88,7 @@ std::string ResnetGeneratorBlock::describe() const {
 Tensor ResnetGeneratorBlock::forward(const Tensor& x, const Tensor& condition) {
   const std::string block = describe();
   check_block_input(x, in_channels_, block);
-  return in_block_context(block, [&] {
+  return in_context(block, [&] {
     Tensor h = relu(normalise(*bn1_, x, condition));
     Tensor skip = x;
     if (upsample_) {
@@ -146,7 +137,7 @@ Tensor ResnetDiscriminatorBlock::shortcut(const Tensor& x) {
 Tensor ResnetDiscriminatorBlock::forward(const Tensor& x) {
   const std::string block = describe();
   check_block_input(x, in_channels_, block);
-  return in_block_context(block, [&] {
+  return in_context(block, [&] {
     Tensor h = conv1_->forward(options_.preactivation ? relu(x) : x);
     h = conv2_->forward(relu(h));
     if (options_.downsample) h = avg_pool2d(h, {2, 2});

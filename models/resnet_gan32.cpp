@@ -1,6 +1,6 @@
 #include "models/resnet_gan32.h"
 
-#include <cmath>
+#include <algorithm>
 #include <utility>
 
 #include "engine/nn/conv.h"
@@ -50,15 +50,17 @@ void init_block(Block& block, double residual_gain, Generator& gen) {
   if (block.conv_sc()) xavier_init_layer(*block.conv_sc(), 1.0, gen);
 }
 
-// The index of the block after which attention runs, from the resolution each block outputs.
+// The index of the block after which attention runs: the first block whose output has `resolution`.
 size_t attention_index(const std::string& name, const char* option, int64_t resolution,
                        const std::vector<int64_t>& block_resolutions) {
-  for (size_t i = 0; i < block_resolutions.size(); ++i)
-    if (block_resolutions[i] == resolution) return i;
-  std::string allowed;
+  const auto it = std::find(block_resolutions.begin(), block_resolutions.end(), resolution);
+  if (it != block_resolutions.end()) return static_cast<size_t>(it - block_resolutions.begin());
+  std::vector<int64_t> allowed;
   for (int64_t r : block_resolutions)
-    if (allowed.find(std::to_string(r)) == std::string::npos) allowed += std::to_string(r) + ", ";
-  GANTRY_CHECK(false, name, ": ", option, " must be 0 (none) or one of ", allowed, "got ", resolution);
+    if (std::find(allowed.begin(), allowed.end(), r) == allowed.end()) allowed.push_back(r);
+  std::string list;
+  for (int64_t r : allowed) list += (list.empty() ? "" : ", ") + std::to_string(r);
+  GANTRY_CHECK(false, name, ": ", option, " must be 0 (none) or one of ", list, ", got ", resolution);
   return 0;
 }
 
@@ -99,12 +101,14 @@ Tensor ResnetGenerator32::forward(const Tensor& z, const Tensor& labels) {
                shape_or_undefined(z));
   const int64_t n = z.shape()[0];
   check_labels(name_, labels, options_.num_classes, n);
-  Tensor h = l1_->forward(z).reshape({n, options_.generator_width, kBottom, kBottom});
-  for (size_t i = 0; i < blocks_.size(); ++i) {
-    h = blocks_[i]->forward(h, labels);
-    if (attention_ && attention_after_ == i) h = attention_->forward(h);
-  }
-  return tanh(c5_->forward(relu(b5_->forward(h))));
+  return in_context(name_, [&] {
+    Tensor h = l1_->forward(z).reshape({n, options_.generator_width, kBottom, kBottom});
+    for (size_t i = 0; i < blocks_.size(); ++i) {
+      h = blocks_[i]->forward(h, labels);
+      if (attention_ && attention_after_ == i) h = attention_->forward(h);
+    }
+    return tanh(c5_->forward(relu(b5_->forward(h))));
+  });
 }
 
 ResnetDiscriminator32::ResnetDiscriminator32(std::string name, const ResnetGan32Options& options, Generator& gen,
@@ -149,7 +153,15 @@ Tensor ResnetDiscriminator32::forward(const Tensor& x, const Tensor& labels) {
   }
   h = sum(relu(h), {2, 3});  // global sum pooling -> [N, w]
   Tensor out = l5_->forward(h).reshape({n});
-  if (l_y_) out = add(out, sum(mul(l_y_->forward(labels), h), {1}));  // projection <embed(y), h>
+  if (l_y_) {  // the projection term <embed(y), h>
+    Tensor embedded;
+    try {
+      embedded = l_y_->forward(labels);
+    } catch (const Error& e) {  // the lookup's range check, with the model and the valid range in front
+      throw Error(name_ + ": class labels must lie in [0, " + std::to_string(options_.num_classes) + "): " + e.what());
+    }
+    out = add(out, sum(mul(embedded, h), {1}));
+  }
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/ops/ops.h"
+#include "models/dcgan.h"
 #include "models/image_gan_models.h"
 #include "models/sagan.h"
 #include "models/sngan.h"
@@ -152,7 +153,11 @@ TEST(ImageGanModels, SaganAttentionSitsWhereTheOptionsSay) {
 
   moved.generator_attention = 4;
   EXPECT_TRUE(testing::throws_error_mentioning([&] { models::SaganGenerator(moved, gen); },
-                                               {"SaganGenerator", "generator_attention", "8, 16, 32", "got 4"}));
+                                               {"SaganGenerator", "generator_attention", "one of 8, 16, 32, got 4"}));
+  moved.generator_attention = 16;
+  moved.critic_attention = 32;
+  EXPECT_TRUE(testing::throws_error_mentioning([&] { models::SaganDiscriminator(moved, gen); },
+                                               {"SaganDiscriminator", "critic_attention", "one of 16, 8, got 32"}));
   moved.generator_attention = 0;
   EXPECT_TRUE(testing::throws_error_mentioning([&] { models::SaganGenerator(moved, gen); },
                                                {"SaganGenerator", "generator_attention"}));
@@ -194,7 +199,12 @@ TEST(ImageGanModels, LabelsMustMatchTheModel) {
       [&] {
         conditional.generate(z, from_vector(std::vector<int64_t>{0, 4}, {2}));
       },
-      {"[0, 4)"}));
+      {"SnganGenerator", "[0, 4)"}));
+  EXPECT_TRUE(testing::throws_error_mentioning(
+      [&] {
+        conditional.score(x, from_vector(std::vector<int64_t>{-1, 2}, {2}));
+      },
+      {"SnganDiscriminator", "class labels must lie in [0, 4)"}));
   const auto unconditional = make_image_gan_models({.model = "dcgan", .latent_dim = 4}, gen);
   EXPECT_TRUE(testing::throws_error_mentioning(
       [&] {
@@ -221,6 +231,8 @@ TEST(ImageGanModels, ImpossibleCombinationsNameTheOption) {
   EXPECT_TRUE(fails({.model = "sagan", .channels = 0}, {"channels", "positive", "0"}));
   EXPECT_TRUE(fails({.model = "sagan", .generator_width = 12}, {"generator_width", "multiples of 8", "12"}));
   EXPECT_TRUE(fails({.model = "sngan", .latent_dim = -1}, {"latent_dim", "-1"}));
+  EXPECT_TRUE(testing::throws_error_mentioning([&] { models::DcganCritic({.image_size = 32, .kernel_size = 3}, gen); },
+                                               {"DcganCritic", "kernel_size must be 4 or 5", "got 3"}));
   // Defaults are filled in and reported.
   const auto gp = make_image_gan_models({.model = "wgan-gp"}, gen);
   EXPECT_EQ(gp.config.latent_dim, 128);
