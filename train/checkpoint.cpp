@@ -185,6 +185,20 @@ int64_t restore_checkpoint(const CheckpointFile& file, const RunState& s) {
   }
 }
 
+std::vector<std::string> checkpoint_part_names(const CheckpointFile& file) {
+  std::vector<std::string> names;
+  if (file.run_state.contains("parts") && file.run_state.at("parts").is_object())
+    for (const auto& [name, unused] : file.run_state.at("parts").items()) names.push_back(name);
+  return names;
+}
+
+const nlohmann::json& checkpoint_part_state(const CheckpointFile& file, const std::string& name) {
+  const nlohmann::json& state = file.run_state;
+  GANTRY_CHECK(state.contains("parts") && state.at("parts").is_object() && state.at("parts").contains(name),
+               "load_checkpoint: '", file.path, "' has no '", name, "' state (it was written by another kind of run)");
+  return state.at("parts").at(name);
+}
+
 int64_t restore_checkpoint(const io::TensorFile& contents, const std::string& path, const RunState& state) {
   return restore_checkpoint(parse_checkpoint(contents, path), state);
 }

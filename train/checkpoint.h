@@ -31,6 +31,17 @@ class CheckpointPart {
   virtual void load(const std::vector<std::pair<std::string, Tensor>>& tensors, const nlohmann::json& state) = 0;
 };
 
+// A part a reader of the checkpoint does not need (sampling needs no data-loader position).
+class SkippedCheckpointPart final : public CheckpointPart {
+ public:
+  explicit SkippedCheckpointPart(std::string name) : name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  void load(const std::vector<std::pair<std::string, Tensor>>&, const nlohmann::json&) override {}
+
+ private:
+  std::string name_;
+};
+
 // Non-owning views of everything a checkpoint saves and restores.
 struct RunState {
   nn::Module* generator = nullptr;
@@ -58,6 +69,11 @@ struct CheckpointFile {
   std::optional<RunIdentity> run;  // absent in checkpoints written before runs were embedded
   bool has_checksums = false;      // false in checkpoints written before tensors were checksummed
 };
+
+// The names of the parts a verified checkpoint holds.
+std::vector<std::string> checkpoint_part_names(const CheckpointFile& file);
+// The JSON state of part `name`; throws naming the file when the checkpoint has no such part.
+const nlohmann::json& checkpoint_part_state(const CheckpointFile& file, const std::string& name);
 
 // Throws gantry::Error (and leaves any existing file at `path` as it was) when a tensor is not finite.
 void save_checkpoint(const std::string& path, const RunState& state, int64_t step, const RunIdentity& run);

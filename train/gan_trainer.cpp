@@ -53,9 +53,10 @@ Tensor GanTrainer::score(const Tensor& x, const Tensor& labels) {
 
 double GanTrainer::critic_update(GanStepStats& stats) {
   const int64_t batch = options_.batch_size;
-  const RealBatch real = data_.sample_batch(batch, rng_, steps_done_);
+  RealBatch real = data_.sample_batch(batch, rng_, steps_done_);
   GANTRY_CHECK(options_.num_classes <= 0 || real.labels.defined(),
                "GanTrainer: a class-conditional run needs labelled real data (", data_.describe(), " has no labels)");
+  if (options_.num_classes <= 0) real.labels = Tensor();  // an unconditional critic takes no labels
   const Tensor labels = fake_labels(batch);
   Tensor fake;
   {

@@ -7,6 +7,7 @@
 #include "engine/core/error.h"
 #include "engine/core/machine_info.h"
 #include "train/cli/data_commands.h"
+#include "train/cli/image_commands.h"
 #include "train/cli/mog_commands.h"
 
 #ifndef GANTRY_VERSION
@@ -31,6 +32,10 @@ const Command kCommands[] = {
      &gantry::cli::mog_eval_command},
     {"mog", "directions", "top-k vs bottom-k update directions relative to the nearest mode (top-k paper Figs. 2-3)",
      &gantry::cli::mog_directions_command},
+    {"image", "train", "train an image GAN (dcgan, msgan, wgan-gc, wgan-gp, sngan, sagan) on a dataset",
+     &gantry::cli::image_train_command},
+    {"image", "sample", "write images from a trained image run (PNG folder or uint8 .npz)",
+     &gantry::cli::image_sample_command},
     {"data", "fetch", "download mnist, fashion-mnist or cifar10 into the dataset cache, verified by md5",
      &gantry::cli::data_fetch_command},
     {"data", "info", "describe a dataset: splits, sizes, classes, per-channel mean/std, identity",

@@ -1,0 +1,194 @@
+// gantry image train: one image-GAN run (a model preset on a dataset) into a run folder.
+#include <algorithm>
+#include <cstdio>
+
+#include "engine/core/error.h"
+#include "train/cli/arg_parser.h"
+#include "train/cli/command_line.h"
+#include "train/cli/image_commands.h"
+#include "train/image/image_experiment.h"
+#include "train/recorded_run.h"
+#include "train/run_folder_taking.h"
+#include "train/stop_request.h"
+
+namespace gantry::cli {
+
+namespace {
+
+ArgParser make_parser() {
+  const image::ImageTrainConfig d;
+  ArgParser p("gantry image train",
+              "Trains an image GAN and writes config.json, log.jsonl, samples.png (fixed latents), samples/,\n"
+              "losses.png (critic loss above, generator loss below), metrics.json and checkpoints into --out.\n"
+              "--model sets the networks and the settings of the paper that proposed them (docs/image-gans.md);\n"
+              "every option below overrides its preset value.");
+  p.option("model", "M", "dcgan | msgan | wgan-gc | wgan-gp | sngan | sagan", d.model)
+      .option("dataset", "D", "mnist | fashion-mnist | cifar10 (:train/:test) or an image folder", d.dataset)
+      .option("data-cache", "DIR", "dataset cache (default: $GANTRY_DATA_DIR or ~/.cache/gantry/datasets)")
+      .option("image-size", "S", "16, 32 or 64 (images are resized to it)", std::to_string(d.image_size))
+      .flag("conditional", "class-conditional networks (sngan, sagan; needs a labelled dataset)")
+      .option("latent-dim", "N", "latent size (0: the model's)", "0")
+      .option("g-width", "N", "generator width (0: the model's)", "0")
+      .option("d-width", "N", "critic width (0: the model's)", "0")
+      .flag("flip", "random horizontal flips of the real images")
+      .option("steps", "N", "generator steps", std::to_string(d.steps))
+      .option("batch", "B", "batch size", std::to_string(d.batch))
+      .option("seed", "S", "random seed (weights, data order, latents)", std::to_string(d.seed))
+      .option("loss", "L", "non-saturating | hinge | wasserstein (preset)")
+      .option("optimizer", "O", "adam | rmsprop (preset)")
+      .option("g-lr", "LR", "generator learning rate (preset)")
+      .option("d-lr", "LR", "critic learning rate (preset)")
+      .option("beta1", "B1", "Adam beta1 (preset)")
+      .option("beta2", "B2", "Adam beta2 (preset)")
+      .option("lr-decay", "D", "none | linear (to 0 at the last step) (preset)")
+      .option("d-steps", "N", "critic steps per generator step (preset)")
+      .option("gp-weight", "W", "WGAN-GP gradient penalty weight, 0: off (preset)")
+      .option("r1-gamma", "G", "R1 penalty on real images, 0: off", "0")
+      .option("clip", "C", "clip critic weights to [-C, C] after each critic step, 0: off (preset)")
+      .option("ms-weight", "W", "mode-seeking term weight (MSGAN), 0: off (preset)")
+      .flag("topk", "top-k: the generator loss keeps the k fakes the critic scores highest")
+      .flag("bottomk", "bottom-k: keep the k lowest-scored fakes instead (ablation)")
+      .option("topk-target", "T", "where top-k applies: g, d or gd", d.topk_target)
+      .option("gamma", "G", "k decay factor, in (0, 1]", "0.99")
+      .option("nu", "NU", "minimum k: a fraction of B (0.5) or a count (64)", d.nu)
+      .option("decay-every", "N", "generator steps between k decays (0: once per epoch)", "0")
+      .flag("coreset-prior", "core-set the latents: draw fz*B, keep B by greedy k-center")
+      .option("fz", "F", "prior core-set factor", "4")
+      .flag("coreset-data", "core-set the real batch on pixel embeddings: draw fx*B images, keep B")
+      .option("fx", "F", "data core-set factor", "8")
+      .option("sample-every", "N", "sample grid every N steps (0: at the end only)", std::to_string(d.sample_every))
+      .option("checkpoint-every", "N", "checkpoint every N steps (and at the end)", std::to_string(d.checkpoint_every))
+      .option("keep-checkpoints", "N", "step-numbered checkpoints kept in checkpoints/", std::to_string(d.keep_checkpoints))
+      .option("log-every", "N", "log.jsonl record every N steps", std::to_string(d.log_every))
+      .option("out", "DIR", "run folder (one that holds a run needs --resume or --restart)")
+      .option("threads", "N", "BLAS threads", std::to_string(d.threads))
+      .option("device", "D", "cpu, cuda or cuda:N", d.device)
+      .flag("resume", "continue the run in --out from its checkpoint (bit-identical to an uninterrupted run)")
+      .flag("restart", "discard the run already in --out and train afresh")
+      .flag("quiet", "no progress output");
+  return p;
+}
+
+void apply_given_options(const ArgParser& p, image::ImageTrainConfig& c) {
+  const auto set_int = [&](const char* name, int64_t& field) {
+    if (p.given(name)) field = p.int64(name);
+  };
+  const auto set_real = [&](const char* name, double& field) {
+    if (p.given(name)) field = p.real(name);
+  };
+  const auto set_str = [&](const char* name, std::string& field) {
+    if (p.given(name)) field = p.str(name);
+  };
+  set_str("dataset", c.dataset);
+  set_int("image-size", c.image_size);
+  if (p.flag_set("conditional")) c.conditional = true;
+  set_int("latent-dim", c.latent_dim);
+  set_int("g-width", c.g_width);
+  set_int("d-width", c.d_width);
+  if (p.flag_set("flip")) c.random_flip = true;
+  set_int("steps", c.steps);
+  set_int("batch", c.batch);
+  if (p.given("seed")) {
+    const int64_t seed = p.int64("seed");
+    GANTRY_CHECK(seed >= 0, "--seed: must be >= 0, got ", seed);
+    c.seed = static_cast<uint64_t>(seed);
+  }
+  set_str("loss", c.loss);
+  set_str("optimizer", c.optimizer);
+  set_real("g-lr", c.g_lr);
+  set_real("d-lr", c.d_lr);
+  set_real("beta1", c.beta1);
+  set_real("beta2", c.beta2);
+  set_str("lr-decay", c.lr_decay);
+  set_int("d-steps", c.d_steps);
+  set_real("gp-weight", c.gp_weight);
+  set_real("r1-gamma", c.r1_gamma);
+  set_real("clip", c.clip);
+  set_real("ms-weight", c.ms_weight);
+  GANTRY_CHECK(!(p.flag_set("topk") && p.flag_set("bottomk")), "--topk and --bottomk are mutually exclusive");
+  if (p.flag_set("topk")) c.selection = train::BatchSelection::top_k;
+  if (p.flag_set("bottomk")) c.selection = train::BatchSelection::bottom_k;
+  set_str("topk-target", c.topk_target);
+  set_real("gamma", c.gamma);
+  set_str("nu", c.nu);
+  set_int("decay-every", c.decay_every);
+  if (p.flag_set("coreset-prior")) c.coreset_prior = true;
+  set_real("fz", c.fz);
+  if (p.flag_set("coreset-data")) c.coreset_data = true;
+  set_real("fx", c.fx);
+  set_int("sample-every", c.sample_every);
+  set_int("checkpoint-every", c.checkpoint_every);
+  set_int("keep-checkpoints", c.keep_checkpoints);
+  set_int("log-every", c.log_every);
+  if (p.given("threads")) c.threads = static_cast<int>(p.int64("threads"));
+  set_str("device", c.device);
+  c.out = p.str("out");
+}
+
+// Options of a feature that is off would be stored without effect; they are refused instead.
+void refuse_options_of_features_that_are_off(const ArgParser& p, const image::ImageTrainConfig& c) {
+  const auto refuse_unless = [&](bool feature_on, const char* name, const char* needs) {
+    GANTRY_CHECK(!p.given(name) || feature_on, "--", name, " applies only with ", needs,
+                 ", which this run does not use; drop --", name, " or add ", needs);
+  };
+  for (const char* name : {"topk-target", "gamma", "nu", "decay-every"})
+    refuse_unless(c.selection != train::BatchSelection::full, name, "--topk or --bottomk");
+  refuse_unless(c.coreset_prior, "fz", "--coreset-prior");
+  refuse_unless(c.coreset_data, "fx", "--coreset-data");
+  for (const char* name : {"beta1", "beta2"}) refuse_unless(c.optimizer == "adam", name, "--optimizer adam");
+}
+
+image::ImageTrainConfig config_from(const ArgParser& p) {
+  GANTRY_CHECK(!(p.flag_set("resume") && p.flag_set("restart")), "--resume and --restart are mutually exclusive");
+  image::ImageTrainConfig c;
+  if (p.flag_set("resume")) {
+    c = image::ImageTrainConfig::from_json(
+        train::recorded_run_to_resume(p.str("out"), image::image_run_kind()).config.config);
+    GANTRY_CHECK(!p.given("model") || p.str("model") == c.model, "--resume: --model is ", p.str("model"),
+                 " but the run in '", p.str("out"), "' trains ", c.model);
+  } else {
+    c = image::ImageTrainConfig::preset(p.str("model"));
+  }
+  apply_given_options(p, c);
+  refuse_options_of_features_that_are_off(p, c);
+  return c;
+}
+
+std::vector<std::string> without_restart(std::vector<std::string> args) {
+  args.erase(std::remove(args.begin(), args.end(), "--restart"), args.end());
+  return args;
+}
+
+}  // namespace
+
+int image_train_command(const std::vector<std::string>& args) {
+  ArgParser parser = make_parser();
+  if (!parser.parse(args)) return 0;
+  const image::ImageTrainConfig config = config_from(parser);
+  config.validate();  // every bad setting fails here, before any folder or training
+  image::ImageRunOptions options;
+  options.resume = parser.flag_set("resume");
+  options.restart = parser.flag_set("restart");
+  options.progress = parser.flag_set("quiet") ? nullptr : stdout;
+  if (parser.given("data-cache")) options.data_cache = parser.str("data-cache");
+  if (options.progress)
+    std::printf("image train: %s on %s (%lldx%lld), %s, %lld steps, batch %lld, seed %llu -> %s\n",
+                config.model.c_str(), config.dataset.c_str(), static_cast<long long>(config.image_size),
+                static_cast<long long>(config.image_size), config.method_name().c_str(),
+                static_cast<long long>(config.steps), static_cast<long long>(config.batch),
+                static_cast<unsigned long long>(config.seed), config.out.c_str());
+  const train::StopRequest stop;
+  options.stop_requested = [&stop] { return stop.requested(); };
+  const image::ImageRunResult r = image::run_image_training(config, options);
+  if (r.stopped) {
+    std::printf("image train: stopped by %s at step %lld/%lld; the checkpoint is saved. To resume, run:\n  %s\n",
+                stop.signal_name(), static_cast<long long>(r.steps_done), static_cast<long long>(config.steps),
+                repeat_command_line({"image", "train"}, without_restart(args), "--resume").c_str());
+    return stop.exit_status();
+  }
+  std::printf("%lld steps, %.2f steps/s\nrun folder: %s (samples.png, losses.png, metrics.json, log.jsonl)\n",
+              static_cast<long long>(r.steps_done), r.steps_per_second, config.out.c_str());
+  return 0;
+}
+
+}  // namespace gantry::cli

@@ -1,0 +1,247 @@
+#include "train/image/image_experiment.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "engine/autograd/grad_mode.h"
+#include "engine/core/error.h"
+#include "engine/core/machine_info.h"
+#include "engine/io/atomic_file.h"
+#include "engine/ops/ops.h"
+#include "eval/plot/image_grid.h"
+#include "eval/plot/line_chart.h"
+#include "models/image_gan_models.h"
+#include "train/checkpoint.h"
+#include "train/checkpoint_rotation.h"
+#include "train/data/image_dataset.h"
+#include "train/experiment_loop.h"
+#include "train/image/image_data_samplers.h"
+#include "train/image/image_run_loading.h"
+#include "train/run_folder_taking.h"
+
+namespace gantry::image {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kGridSamples = 64;  // 8 x 8
+constexpr uint64_t kFixedLatentStream = 0x9e3779b97f4a7c15ull;  // the fixed latents' own seed offset
+
+std::unique_ptr<train::GeneratorUpdatePolicy> make_policy(const ImageTrainConfig& c, int64_t decay_every) {
+  if (c.selection == BatchSelection::full) return std::make_unique<train::FullBatchPolicy>();
+  train::TopKSchedule schedule(c.batch, c.gamma, c.nu_count(), decay_every);
+  return std::make_unique<train::TopKPolicy>(schedule, train::parse_selection_target(c.topk_target),
+                                             c.selection == BatchSelection::top_k);
+}
+
+// The learning rate of a step: constant, or decayed linearly to 0 at the last step (SNGAN).
+double learning_rate_at(const ImageTrainConfig& c, double base, int64_t step) {
+  if (c.lr_decay != "linear") return base;
+  return base * std::max(0.0, 1.0 - static_cast<double>(step) / static_cast<double>(c.steps));
+}
+
+models::ImageGanConfig model_config(const ImageTrainConfig& c, const data::ImageDatasetInfo& info) {
+  models::ImageGanConfig m;
+  m.model = c.model;
+  m.image_size = c.image_size;
+  m.channels = info.channels;
+  m.num_classes = c.conditional ? info.num_classes : 0;
+  m.latent_dim = c.latent_dim;
+  m.generator_width = c.g_width;
+  m.critic_width = c.d_width;
+  return m;
+}
+
+std::shared_ptr<const data::ImageDataset> open_dataset(const ImageTrainConfig& c, const ImageRunOptions& o) {
+  data::DatasetOpenOptions open;
+  open.image_size = c.image_size;
+  open.cache_dir = o.data_cache;
+  auto dataset = data::open_image_dataset(c.dataset, open);
+  const auto& info = dataset->info();
+  GANTRY_CHECK(!c.conditional || info.num_classes > 0, "--conditional: the dataset '", c.dataset,
+               "' has no class labels (an image folder is unlabelled); train it unconditionally");
+  GANTRY_CHECK(info.size >= c.batch, "--batch: ", c.batch, " is more than the ", info.size, " images of '", c.dataset,
+               "'");
+  GANTRY_CHECK(!(c.coreset_data && c.conditional), "--coreset-data: not available for class-conditional runs yet "
+                                                   "(the core-set draws carry no labels)");
+  return dataset;
+}
+
+// Labels 0, 1, ..., k-1, 0, 1, ... for n samples.
+Tensor cycled_labels(int64_t n, int64_t k) {
+  std::vector<int64_t> labels(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) labels[static_cast<size_t>(i)] = i % k;
+  return from_vector(labels, {n});
+}
+
+// Loss curves from the log's step records: critic loss (top panel, red) and generator loss (bottom
+// panel, blue).
+class LossHistory {
+ public:
+  void add(const nlohmann::json& record) {
+    if (!record.contains("d_loss") || !record.contains("g_loss")) return;
+    steps_.push_back(record.at("step").get<double>());
+    d_.push_back(record.at("d_loss").get<double>());
+    g_.push_back(record.at("g_loss").get<double>());
+  }
+  void write_png(const std::string& path) const {
+    if (steps_.size() < 2) return;
+    io::write_file_atomic(path, plot::render_line_panels_png({plot::LinePanel{{{steps_, d_, {200, 40, 40}}}},
+                                                              plot::LinePanel{{{steps_, g_, {40, 70, 200}}}}}));
+  }
+  nlohmann::json last() const {
+    if (steps_.empty()) return nullptr;
+    return {{"step", steps_.back()}, {"d_loss", d_.back()}, {"g_loss", g_.back()}};
+  }
+
+ private:
+  std::vector<double> steps_, d_, g_;
+};
+
+}  // namespace
+
+ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptions& options) {
+  c.validate();
+  const auto dataset = open_dataset(c, options);  // before the folder: a missing dataset changes nothing
+  const data::ImageDatasetInfo& info = dataset->info();
+  train::TakenRunFolder taken =
+      train::take_run_folder({c.out, recorded_config(c), options.resume, options.restart}, image_run_kind());
+  const train::RunFolder& folder = taken.folder;
+  ImageRunResult result;
+  result.notes = taken.notes;
+  train::print_notes(taken.notes, options.messages);
+  openblas_set_num_threads(c.threads);
+
+  const Device device = Device::parse(c.device);
+  Generator rng(c.seed);
+  // Built on the CPU and then moved, so every device starts from the same weights.
+  models::ImageGanModels nets = models::make_image_gan_models(model_config(c, info), rng);
+  nets.generator->to(device);
+  nets.critic->to(device);
+  const models::ImageGanConfig& arch = nets.config;
+  auto g_opt = make_run_optimizer(c, nets.generator->parameters(), c.g_lr);
+  auto d_opt = make_run_optimizer(c, nets.critic->parameters(), c.d_lr);
+
+  data::ImageLoaderOptions loader_options;
+  loader_options.batch_size = c.batch;
+  loader_options.random_flip = c.random_flip;
+  loader_options.seed = c.seed;
+  auto epoch_sampler = std::make_unique<EpochImageSampler>(dataset, loader_options, device);
+  // An epoch is one pass of the critic over the training set.
+  const int64_t epoch_steps = std::max<int64_t>(1, epoch_sampler->batches_per_epoch() / c.d_steps);
+  std::unique_ptr<train::DataSampler> coreset_sampler;
+  if (c.coreset_data)
+    coreset_sampler = std::make_unique<train::CoresetDataSampler>(
+        std::make_shared<ImageRealDataSource>(dataset, c.random_flip, device), train::CoresetFactor{c.fx});
+  train::DataSampler& data_sampler = coreset_sampler ? *coreset_sampler : *epoch_sampler;
+  std::unique_ptr<train::LatentSampler> latents;
+  if (c.coreset_prior)
+    latents = std::make_unique<train::CoresetLatentSampler>(arch.latent_dim, train::CoresetFactor{c.fz}, device);
+  else
+    latents = std::make_unique<train::PriorLatentSampler>(arch.latent_dim, device);
+  auto policy = make_policy(c, c.decay_every > 0 ? c.decay_every : epoch_steps);
+
+  train::GanTrainerOptions t;
+  t.batch_size = c.batch;
+  t.critic_steps = c.d_steps;
+  t.loss = train::parse_gan_loss(c.loss);
+  t.log_every = c.log_every;
+  t.stop = options.stop_requested;
+  t.num_classes = arch.num_classes;
+  t.generate = [&nets](const Tensor& z, const Tensor& y) { return nets.generate(z, y); };
+  t.score = [&nets](const Tensor& x, const Tensor& y) { return nets.score(x, y); };
+  if (c.gp_weight > 0) t.critic_regularizers.push_back(std::make_shared<train::GradientPenalty>(c.gp_weight));
+  if (c.r1_gamma > 0) t.critic_regularizers.push_back(std::make_shared<train::R1Penalty>(c.r1_gamma));
+  if (c.clip > 0) t.critic_regularizers.push_back(std::make_shared<train::WeightClipping>(c.clip));
+  if (c.ms_weight > 0) t.generator_terms.push_back(std::make_shared<train::ModeSeekingTerm>(c.ms_weight));
+  train::GanTrainer trainer(*nets.generator, *nets.critic, *g_opt, *d_opt, *latents, data_sampler, *policy, rng, t);
+
+  train::RunState state{nets.generator.get(), nets.critic.get(), g_opt.get(), d_opt.get(), &rng, policy.get(), {}};
+  ArchitecturePart architecture(arch);
+  state.parts.push_back(&architecture);
+  if (!coreset_sampler) state.parts.push_back(epoch_sampler.get());
+  const std::string checkpoint_path = folder.file(kImageCheckpointFile);
+  const train::RunIdentity identity{c.to_json(), c.identity_hash()};
+  if (taken.resumed) {
+    trainer.set_steps_done(train::restore_checkpoint(taken.resumed->checkpoint, state));
+    trainer.note_checkpoint(trainer.steps_done());
+  }
+  const auto apply_learning_rates = [&](int64_t step) {
+    g_opt->set_lr(learning_rate_at(c, c.g_lr, step));
+    d_opt->set_lr(learning_rate_at(c, c.d_lr, step));
+  };
+  apply_learning_rates(trainer.steps_done());
+  folder.write_json(kImageConfigFile, c.to_json());
+  train::JsonLinesLog log = options.resume ? train::JsonLinesLog(folder.file(kImageLogFile), trainer.steps_done())
+                                           : train::JsonLinesLog(folder.file(kImageLogFile));
+  LossHistory losses;
+  for (const auto& record : log.kept_records()) losses.add(record);
+
+  // Fixed latents (and classes 0, 1, ... in turn) from their own stream: every grid shows the same
+  // samples, and drawing them does not touch the training RNG.
+  Generator fixed_rng(c.seed ^ kFixedLatentStream);
+  const Tensor fixed_z = randn({kGridSamples, arch.latent_dim}, fixed_rng).to(device);
+  const Tensor fixed_y =
+      arch.num_classes > 0 ? cycled_labels(kGridSamples, arch.num_classes).to(device) : Tensor();
+  const auto write_samples = [&](int64_t step) {
+    Tensor images;
+    {
+      NoGradGuard no_grad;
+      nets.generator->eval();  // running statistics: sampling leaves the training state as it was
+      images = nets.generate(fixed_z, fixed_y);
+      nets.generator->train();
+    }
+    fs::create_directories(folder.file(kImageSamplesFolder));
+    char name[64];
+    std::snprintf(name, sizeof name, "step_%07lld.png", static_cast<long long>(step));
+    plot::write_image_grid_png((fs::path(folder.file(kImageSamplesFolder)) / name).string(), images, 8);
+    plot::write_image_grid_png(folder.file(kImageSamplesFile), images, 8);
+    losses.write_png(folder.file(kImageLossesFile));
+  };
+
+  train::ExperimentLoopOptions loop;
+  loop.total_steps = c.steps;
+  loop.stop_after = options.stop_after;
+  loop.checkpoint_every = c.checkpoint_every;
+  loop.resumed = taken.resumed.has_value();
+  loop.progress = options.progress;
+  loop.on_step = options.on_step;
+  loop.after_step = [&](const train::GanStepStats& s) {
+    if (c.log_every > 0 && s.step % c.log_every == 0) losses.add(s.to_json());
+    apply_learning_rates(s.step);
+    if (c.sample_every > 0 && s.step % c.sample_every == 0) write_samples(s.step);
+  };
+  loop.save_checkpoint = [&](int64_t step) {
+    train::save_checkpoint(checkpoint_path, state, step, identity);
+    train::keep_step_checkpoint(checkpoint_path, folder.file(kImageCheckpointsFolder), step, c.keep_checkpoints);
+  };
+  const train::ExperimentLoopResult ran = train::run_experiment_loop(trainer, log, loop);
+  result.steps_done = ran.steps_done;
+  result.stopped = ran.stopped;
+  if (ran.stopped) return result;  // interrupted: the checkpoint is all a resume needs
+  result.seconds = ran.seconds;
+  result.steps_per_second = ran.steps_per_second();
+  write_samples(ran.steps_done);
+  nlohmann::json metrics{{"step", ran.steps_done},
+                         {"finished", ran.steps_done == c.steps},
+                         {"model", c.model},
+                         {"method", c.method_name()},
+                         {"run_id", c.identity_hash()},
+                         {"dataset", {{"name", info.name}, {"size", info.size}, {"identity", info.identity}}},
+                         {"seed", c.seed},
+                         {"last_logged", losses.last()},
+                         {"samples", {{"count", kGridSamples}, {"generator_mode", "eval (running BN statistics)"}}},
+                         {"steps_per_second", result.steps_per_second},
+                         {"train_seconds", ran.seconds},
+                         {"train_cpu_seconds", ran.cpu_seconds},
+                         {"machine", this_machine().to_json()}};
+  folder.write_json(kImageMetricsFile, metrics);
+  return result;
+}
+
+}  // namespace gantry::image
