@@ -1,6 +1,6 @@
 #pragma once
-// Kernel tables of the fused optimiser updates. One call updates a list of parameters (all on the
-// kernel's device, same dtype), so a backend may process them as one multi-tensor launch. Every
+// Kernel tables of the fused optimiser and weight updates. One call updates a list of tensors (all on
+// the kernel's device), so a backend may process them as one multi-tensor launch. Every
 // tensor is contiguous and has the parameter's shape; updates are in place.
 #include <cstdint>
 #include <vector>
@@ -51,5 +51,9 @@ using RMSpropKernel = void (*)(const RMSpropHyper& hyper, std::vector<RMSpropSlo
 GANTRY_DECLARE_DISPATCH(AdamKernel, adam_kernel);
 GANTRY_DECLARE_DISPATCH(SGDKernel, sgd_kernel);
 GANTRY_DECLARE_DISPATCH(RMSpropKernel, rmsprop_kernel);
+
+// Clamps every tensor (floating) in place to [min, max]; NaN stays NaN, as in torch.clamp_.
+using ClampInPlaceKernel = void (*)(double min, double max, std::vector<Tensor>& tensors);
+GANTRY_DECLARE_DISPATCH(ClampInPlaceKernel, clamp_in_place_kernel);
 
 }  // namespace gantry
