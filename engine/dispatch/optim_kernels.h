@@ -45,6 +45,12 @@ struct RMSpropSlot {
   Tensor param, grad, square_avg, grad_avg, momentum_buffer;
 };
 
+// shadow = decay * shadow + (1 - decay) * source for one tensor pair (same shape and floating dtype),
+// the update of an exponential moving average of weights.
+struct EmaSlot {
+  Tensor shadow, source;
+};
+
 using AdamKernel = void (*)(const AdamHyper& hyper, std::vector<AdamSlot>& slots);
 using SGDKernel = void (*)(const SGDHyper& hyper, std::vector<SGDSlot>& slots);
 using RMSpropKernel = void (*)(const RMSpropHyper& hyper, std::vector<RMSpropSlot>& slots);
@@ -54,6 +60,8 @@ GANTRY_DECLARE_DISPATCH(RMSpropKernel, rmsprop_kernel);
 
 // Clamps every tensor (floating) in place to [min, max]; NaN stays NaN, as in torch.clamp_.
 using ClampInPlaceKernel = void (*)(double min, double max, std::vector<Tensor>& tensors);
+using EmaKernel = void (*)(double decay, std::vector<EmaSlot>& slots);
 GANTRY_DECLARE_DISPATCH(ClampInPlaceKernel, clamp_in_place_kernel);
+GANTRY_DECLARE_DISPATCH(EmaKernel, ema_kernel);
 
 }  // namespace gantry
