@@ -1,6 +1,6 @@
 #pragma once
-// Kernel tables of the fused optimiser updates. One call updates a list of parameters (all on the
-// kernel's device, same dtype), so a backend may process them as one multi-tensor launch. Every
+// Kernel tables of the fused optimiser and weight updates. One call updates a list of tensors (all on
+// the kernel's device), so a backend may process them as one multi-tensor launch. Every
 // tensor is contiguous and has the parameter's shape; updates are in place.
 #include <cstdint>
 #include <vector>
@@ -45,11 +45,23 @@ struct RMSpropSlot {
   Tensor param, grad, square_avg, grad_avg, momentum_buffer;
 };
 
+// shadow = decay * shadow + (1 - decay) * source for one tensor pair (same shape and floating dtype),
+// the update of an exponential moving average of weights.
+struct EmaSlot {
+  Tensor shadow, source;
+};
+
 using AdamKernel = void (*)(const AdamHyper& hyper, std::vector<AdamSlot>& slots);
 using SGDKernel = void (*)(const SGDHyper& hyper, std::vector<SGDSlot>& slots);
 using RMSpropKernel = void (*)(const RMSpropHyper& hyper, std::vector<RMSpropSlot>& slots);
 GANTRY_DECLARE_DISPATCH(AdamKernel, adam_kernel);
 GANTRY_DECLARE_DISPATCH(SGDKernel, sgd_kernel);
 GANTRY_DECLARE_DISPATCH(RMSpropKernel, rmsprop_kernel);
+
+// Clamps every tensor (floating) in place to [min, max]; NaN stays NaN, as in torch.clamp_.
+using ClampInPlaceKernel = void (*)(double min, double max, std::vector<Tensor>& tensors);
+using EmaKernel = void (*)(double decay, std::vector<EmaSlot>& slots);
+GANTRY_DECLARE_DISPATCH(ClampInPlaceKernel, clamp_in_place_kernel);
+GANTRY_DECLARE_DISPATCH(EmaKernel, ema_kernel);
 
 }  // namespace gantry

@@ -1,30 +1,19 @@
 // Fused multi-tensor Adam/AMSGrad, SGD and RMSprop updates: one launch per call (per dtype) covers
-// every parameter. The host splits the tensors into chunks, uploads a table of chunk descriptors and
-// per-tensor pointers/scalars into a workspace, and each block updates one chunk. The arithmetic per
+// every parameter, each block updating one chunk of one tensor (kernels/cuda/multi_tensor.cuh). The arithmetic per
 // element follows the CPU kernels (kernels/cpu/adam.cpp, sgd.cpp, rmsprop.cpp) operation by operation; the
 // device may fuse multiply-adds, so results agree to rounding, not bit for bit.
 #include <cuda_runtime.h>
 
-#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "engine/dispatch/optim_kernels.h"
 #include "kernels/cuda/launch.h"
+#include "kernels/cuda/multi_tensor.cuh"
 #include "kernels/cuda/runtime.h"
-#include "kernels/cuda/workspace.h"
 
 namespace gantry::cuda {
 namespace {
-
-constexpr int kThreads = 256;
-constexpr int64_t kChunkElements = 64 * 1024;
-
-struct Chunk {
-  int32_t tensor;
-  int64_t begin, end;
-};
 
 template <typename T>
 struct AdamTensor {
@@ -65,8 +54,8 @@ struct RMSpropScalars {
 };
 
 template <typename T>
-__global__ void adam_multi_tensor(const Chunk* chunks, const AdamTensor<T>* tensors, AdamScalars<T> h) {
-  const Chunk c = chunks[blockIdx.x];
+__global__ void adam_multi_tensor(const TensorChunk* chunks, const AdamTensor<T>* tensors, AdamScalars<T> h) {
+  const TensorChunk c = chunks[blockIdx.x];
   const AdamTensor<T> t = tensors[c.tensor];
   for (int64_t i = c.begin + threadIdx.x; i < c.end; i += blockDim.x) {
     const T gi = h.decay ? t.g[i] + h.wd * t.p[i] : t.g[i];
@@ -85,8 +74,8 @@ __global__ void adam_multi_tensor(const Chunk* chunks, const AdamTensor<T>* tens
 }
 
 template <typename T>
-__global__ void sgd_multi_tensor(const Chunk* chunks, const SgdTensor<T>* tensors, SgdScalars<T> h) {
-  const Chunk c = chunks[blockIdx.x];
+__global__ void sgd_multi_tensor(const TensorChunk* chunks, const SgdTensor<T>* tensors, SgdScalars<T> h) {
+  const TensorChunk c = chunks[blockIdx.x];
   const SgdTensor<T> t = tensors[c.tensor];
   for (int64_t i = c.begin + threadIdx.x; i < c.end; i += blockDim.x) {
     T d = h.decay ? t.g[i] + h.wd * t.p[i] : t.g[i];
@@ -100,8 +89,8 @@ __global__ void sgd_multi_tensor(const Chunk* chunks, const SgdTensor<T>* tensor
 }
 
 template <typename T>
-__global__ void rmsprop_multi_tensor(const Chunk* chunks, const RMSpropTensor<T>* tensors, RMSpropScalars<T> h) {
-  const Chunk c = chunks[blockIdx.x];
+__global__ void rmsprop_multi_tensor(const TensorChunk* chunks, const RMSpropTensor<T>* tensors, RMSpropScalars<T> h) {
+  const TensorChunk c = chunks[blockIdx.x];
   const RMSpropTensor<T> t = tensors[c.tensor];
   for (int64_t i = c.begin + threadIdx.x; i < c.end; i += blockDim.x) {
     const T gi = h.decay ? t.g[i] + h.wd * t.p[i] : t.g[i];
@@ -123,38 +112,6 @@ __global__ void rmsprop_multi_tensor(const Chunk* chunks, const RMSpropTensor<T>
       t.p[i] = t.p[i] + h.neg_lr * gi / avg;
     }
   }
-}
-
-// Uploads the chunk table and the per-tensor table into one workspace, then calls
-// `launch(chunks, tensors, num_chunks, stream)`: one block per chunk, one launch.
-template <typename Desc, typename Launch>
-void run_multi_tensor(const std::vector<Desc>& tensors, const std::vector<int64_t>& sizes, Device device,
-                      Launch launch) {
-  std::vector<Chunk> chunks;
-  for (size_t t = 0; t < tensors.size(); ++t)
-    for (int64_t b = 0; b < sizes[t]; b += kChunkElements)
-      chunks.push_back(Chunk{static_cast<int32_t>(t), b, std::min(sizes[t], b + kChunkElements)});
-  if (chunks.empty()) return;
-  const size_t chunk_bytes = chunks.size() * sizeof(Chunk);
-  const size_t table_offset = (chunk_bytes + 255) / 256 * 256;
-  const size_t total = table_offset + tensors.size() * sizeof(Desc);
-  std::vector<char> host(total);
-  std::memcpy(host.data(), chunks.data(), chunk_bytes);
-  std::memcpy(host.data() + table_offset, tensors.data(), tensors.size() * sizeof(Desc));
-  DeviceGuard guard(device);
-  const cudaStream_t stream = current_stream(device.index);
-  Workspace ws(total, device.index);
-  upload_async(ws.data(), host.data(), total, device.index, stream);  // no host-device synchronisation
-  launch(reinterpret_cast<const Chunk*>(ws.data()), reinterpret_cast<const Desc*>(ws.as<char>() + table_offset),
-         static_cast<unsigned>(chunks.size()), stream);
-  GANTRY_CUDA_LAUNCH_CHECK();
-}
-
-void check_slot_tensor(const Tensor& t, const Tensor& param, const char* op, const char* name) {
-  GANTRY_CHECK(t.defined() && t.device() == param.device() && t.dtype() == param.dtype() && t.is_contiguous() &&
-                   t.shape() == param.shape(),
-               op, ": ", name, " must be a contiguous ", dtype_name(param.dtype()), " tensor of shape ",
-               shape_str(param.shape()), " on ", param.device().str());
 }
 
 void cuda_adam(const AdamHyper& h, std::vector<AdamSlot>& slots) {
@@ -185,8 +142,8 @@ void cuda_adam(const AdamHyper& h, std::vector<AdamSlot>& slots) {
                                  static_cast<T>(h.beta2),        static_cast<T>(1.0 - h.beta2), static_cast<T>(h.eps),
                                  h.weight_decay != 0};
     run_multi_tensor(tensors, sizes, device,
-                     [&](const Chunk* chunks, const AdamTensor<T>* table, unsigned n, cudaStream_t stream) {
-                       GANTRY_LAUNCH(n, kThreads, 0, stream, adam_multi_tensor<T>)(chunks, table, scalars);
+                     [&](const TensorChunk* chunks, const AdamTensor<T>* table, unsigned n, cudaStream_t stream) {
+                       GANTRY_LAUNCH(n, kMultiTensorThreads, 0, stream, adam_multi_tensor<T>)(chunks, table, scalars);
                      });
   });
 }
@@ -212,8 +169,8 @@ void cuda_sgd(const SGDHyper& h, std::vector<SGDSlot>& slots) {
                                 static_cast<T>(1.0 - h.dampening), static_cast<T>(-h.lr), h.weight_decay != 0,
                                 h.nesterov};
     run_multi_tensor(tensors, sizes, device,
-                     [&](const Chunk* chunks, const SgdTensor<T>* table, unsigned n, cudaStream_t stream) {
-                       GANTRY_LAUNCH(n, kThreads, 0, stream, sgd_multi_tensor<T>)(chunks, table, scalars);
+                     [&](const TensorChunk* chunks, const SgdTensor<T>* table, unsigned n, cudaStream_t stream) {
+                       GANTRY_LAUNCH(n, kMultiTensorThreads, 0, stream, sgd_multi_tensor<T>)(chunks, table, scalars);
                      });
   });
 }
@@ -249,8 +206,9 @@ void cuda_rmsprop(const RMSpropHyper& h, std::vector<RMSpropSlot>& slots) {
                                     static_cast<T>(-h.lr),
                                     h.weight_decay != 0};
     run_multi_tensor(tensors, sizes, device,
-                     [&](const Chunk* chunks, const RMSpropTensor<T>* table, unsigned n, cudaStream_t stream) {
-                       GANTRY_LAUNCH(n, kThreads, 0, stream, rmsprop_multi_tensor<T>)(chunks, table, scalars);
+                     [&](const TensorChunk* chunks, const RMSpropTensor<T>* table, unsigned n, cudaStream_t stream) {
+                       GANTRY_LAUNCH(n, kMultiTensorThreads, 0, stream, rmsprop_multi_tensor<T>)
+                       (chunks, table, scalars);
                      });
   });
 }
