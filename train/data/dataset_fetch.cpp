@@ -1,6 +1,7 @@
 #include "train/data/dataset_fetch.h"
 
 #include <fcntl.h>  // AT_FDCWD
+#include <signal.h>
 #include <stdio.h>  // renameat2
 #include <unistd.h>
 #include <zlib.h>
@@ -8,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -33,6 +35,21 @@ std::string megabytes(uintmax_t bytes) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / 1e6);
   return text;
+}
+
+// Scratch folders of fetches that were killed (their pid is gone): removed so they do not pile up.
+void remove_abandoned_workspaces(const fs::path& cache, const std::string& name) {
+  const std::string prefix = ".fetch-" + name + "-";
+  std::error_code ec;
+  for (const auto& item : fs::directory_iterator(cache, ec)) {
+    const std::string file = item.path().filename().string();
+    if (file.rfind(prefix, 0) != 0) continue;
+    const long pid = std::strtol(file.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      progress(name, "removing " + item.path().string() + ", left by an interrupted fetch");
+      fs::remove_all(item.path(), ec);
+    }
+  }
 }
 
 // A scratch folder inside the cache (same file system, so the finished folder can be renamed into
@@ -242,6 +259,7 @@ FetchReport fetch_dataset(const std::string& name, const FetchOptions& options) 
   fs::create_directories(cache, ec);
   GANTRY_CHECK(!ec, "fetch ", name, ": cannot create the cache folder '", cache.string(), "' (", ec.message(),
                "); GANTRY_DATA_DIR or --cache chooses another");
+  remove_abandoned_workspaces(cache, dataset->name);
   const Workspace work(cache, name);
   fs::path source;
   if (!options.from.empty()) {
