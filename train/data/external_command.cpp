@@ -19,7 +19,7 @@ namespace gantry::data {
 namespace {
 
 // The last few lines of a log, to quote in an error.
-std::string log_tail(const std::string& log_path, size_t max_lines = 6) {
+std::string log_tail(const std::string& log_path, size_t max_lines = 10) {
   std::string text;
   try {
     text = io::read_file(log_path);

@@ -20,27 +20,56 @@ random::PhiloxWords loader_draw(uint64_t seed, int64_t epoch, int64_t position, 
   return random::philox4x32(counter, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
 }
 
-// The examples at `indices` as a batch, flipped where `flips` says (empty: none).
+// Decodes example b of a batch into its slot: every slot is written by exactly one thread, so the
+// batch is the same however the work is split.
+void decode_example(const ImageDataset& dataset, int64_t index, bool flip, float* image, int64_t* label,
+                    std::vector<uint8_t>& pixels) {
+  const ImageDatasetInfo& info = dataset.info();
+  const int64_t h = info.height, w = info.width;
+  const int64_t read_label = dataset.read(index, pixels.data());
+  if (label) *label = read_label;
+  for (int64_t row = 0; row < info.channels * h; ++row)
+    for (int64_t x = 0; x < w; ++x)
+      image[row * w + x] =
+          static_cast<float>(pixels[static_cast<size_t>(row * w + (flip ? w - 1 - x : x))]) / 255.0f * 2.0f - 1.0f;
+}
+
+// The examples at `indices` as a batch, flipped where `flips` says (empty: none), decoded by up to
+// `threads` threads (contiguous shares of the batch).
 ImageBatch assemble_batch(const ImageDataset& dataset, const std::vector<int64_t>& indices,
-                          const std::vector<bool>& flips) {
+                          const std::vector<bool>& flips, int64_t threads = 1) {
   const ImageDatasetInfo& info = dataset.info();
   const int64_t n = static_cast<int64_t>(indices.size());
-  const int64_t h = info.height, w = info.width, image_bytes = info.channels * h * w;
+  const int64_t image_floats = info.channels * info.height * info.width;
   ImageBatch batch;
-  batch.images = empty({n, info.channels, h, w}, DType::f32, kCPU);
+  batch.images = empty({n, info.channels, info.height, info.width}, DType::f32, kCPU);
   if (info.num_classes > 0) batch.labels = empty({n}, DType::i64, kCPU);
-  float* out = batch.images.data_ptr<float>();
-  std::vector<uint8_t> pixels(static_cast<size_t>(image_bytes));
-  for (int64_t b = 0; b < n; ++b) {
-    const int64_t label = dataset.read(indices[static_cast<size_t>(b)], pixels.data());
-    if (batch.labels.defined()) batch.labels.data_ptr<int64_t>()[b] = label;
-    const bool flip = !flips.empty() && flips[static_cast<size_t>(b)];
-    float* image = out + b * image_bytes;
-    for (int64_t row = 0; row < info.channels * h; ++row)
-      for (int64_t x = 0; x < w; ++x)
-        image[row * w + x] =
-            static_cast<float>(pixels[static_cast<size_t>(row * w + (flip ? w - 1 - x : x))]) / 255.0f * 2.0f - 1.0f;
+  float* images = batch.images.data_ptr<float>();
+  int64_t* labels = batch.labels.defined() ? batch.labels.data_ptr<int64_t>() : nullptr;
+  const auto decode_range = [&](int64_t begin, int64_t end) {
+    std::vector<uint8_t> pixels(static_cast<size_t>(image_floats));
+    for (int64_t b = begin; b < end; ++b)
+      decode_example(dataset, indices[static_cast<size_t>(b)], !flips.empty() && flips[static_cast<size_t>(b)],
+                     images + b * image_floats, labels ? labels + b : nullptr, pixels);
+  };
+  threads = std::clamp<int64_t>(threads, 1, std::max<int64_t>(n, 1));
+  if (threads == 1) {
+    decode_range(0, n);
+    return batch;
   }
+  std::vector<std::thread> pool;
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));
+  for (int64_t t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      try {
+        decode_range(n * t / threads, n * (t + 1) / threads);
+      } catch (...) {
+        errors[static_cast<size_t>(t)] = std::current_exception();
+      }
+    });
+  for (std::thread& thread : pool) thread.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
   return batch;
 }
 
@@ -70,6 +99,8 @@ ImageBatchLoader::ImageBatchLoader(std::shared_ptr<const ImageDataset> dataset, 
     : dataset_(std::move(dataset)), options_(options) {
   GANTRY_CHECK(dataset_ != nullptr, "ImageBatchLoader: no dataset");
   GANTRY_CHECK(options_.batch_size >= 1, "ImageBatchLoader: batch size must be >= 1, got ", options_.batch_size);
+  GANTRY_CHECK(options_.decode_threads >= 1, "ImageBatchLoader: decode_threads must be >= 1, got ",
+               options_.decode_threads);
   GANTRY_CHECK(options_.prefetch_batches >= 1, "ImageBatchLoader: prefetch_batches must be >= 1, got ",
                options_.prefetch_batches);
   batches_per_epoch_ = dataset_->info().size / options_.batch_size;
@@ -105,7 +136,7 @@ ImageBatch ImageBatchLoader::make_batch(LoaderPosition at, std::vector<int64_t>&
   std::vector<bool> flips;
   if (options_.random_flip)
     for (int64_t i = 0; i < options_.batch_size; ++i) flips.push_back(flip_of(options_.seed, at.epoch, first + i));
-  return assemble_batch(*dataset_, indices, flips);
+  return assemble_batch(*dataset_, indices, flips, options_.decode_threads);
 }
 
 void ImageBatchLoader::produce() {

@@ -28,6 +28,9 @@ struct ImageLoaderOptions {
   bool random_flip = false;  // horizontal flips, each with probability 1/2
   uint64_t seed = 0;
   int64_t prefetch_batches = 4;  // batches decoded ahead of next()
+  // Threads that share the decoding of one batch (folders of large JPEGs); the batches are identical
+  // for any count.
+  int64_t decode_threads = 1;
 };
 
 struct LoaderPosition {  // of the next batch next() returns
