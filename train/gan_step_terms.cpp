@@ -6,6 +6,7 @@
 #include "engine/autograd/node.h"
 #include "engine/core/error.h"
 #include "engine/ops/ops.h"
+#include "engine/optim/weight_clip.h"
 #include "engine/random/generator.h"
 
 namespace gantry::train {
@@ -75,8 +76,7 @@ WeightClipping::WeightClipping(double bound) : bound_(bound) {
 }
 
 void WeightClipping::after_critic_step(const std::vector<Tensor>& critic_params) {
-  NoGradGuard no_grad;
-  for (Tensor p : critic_params) copy_(p, clamp(p.detach(), -bound_, bound_));
+  optim::clip_weights_(critic_params, bound_);
 }
 
 std::string WeightClipping::describe() const { return with_weight("weight clipping", bound_); }

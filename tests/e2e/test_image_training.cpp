@@ -95,6 +95,8 @@ TEST_P(ImageTrainingByModel, ResumeIsBitIdenticalToAnUninterruptedRun) {
   c.decay_every = 3;
   c.gamma = 0.8;
   c.random_flip = true;
+  c.ema_decay = 0.9;  // the EMA's shadow weights are part of the state
+  c.ema_start = 3;
   const Recorded straight = train_recording(c, {});
 
   c.out = tmp.sub("interrupted");
@@ -127,11 +129,12 @@ INSTANTIATE_TEST_SUITE_P(Presets, ImageTrainingByModel,
 
 TEST(ImageTraining, TheRunFolderHoldsSampleGridsLossCurvesAndTheNewestCheckpoints) {
   TempFolder tmp("image_folder_files");
-  const image::ImageTrainConfig c = tiny_run("dcgan", write_image_folder(tmp), tmp.sub("run"));
+  image::ImageTrainConfig c = tiny_run("dcgan", write_image_folder(tmp), tmp.sub("run"));
+  c.ema_decay = 0.99;
   train_recording(c, {});
-  for (const char* name : {"config.json", "log.jsonl", "metrics.json", "samples.png", "losses.png",
+  for (const char* name : {"config.json", "log.jsonl", "metrics.json", "samples.png", "samples_ema.png", "losses.png",
                            "checkpoint.safetensors", "samples/step_0000005.png", "samples/step_0000010.png",
-                           "samples/step_0000012.png"})
+                           "samples/step_0000012.png", "samples/ema_step_0000012.png"})
     EXPECT_TRUE(fs::exists(tmp.sub(std::string("run/") + name))) << name;
   // Checkpoints at 4, 8 and 12: the newest two are kept.
   EXPECT_EQ(train::step_checkpoints_in(tmp.sub("run/checkpoints")),

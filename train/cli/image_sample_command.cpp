@@ -30,6 +30,7 @@ ArgParser make_parser() {
       .option("out", "PATH", "a folder (created) or a .npz file")
       .option("seed", "S", "seed of the latents (and labels)", "0")
       .option("batch", "B", "images generated at once", "250")
+      .option("generator", "G", "ema (the EMA generator, when the run kept one) or raw", "ema")
       .flag("force", "overwrite an existing --out");
   return p;
 }
@@ -48,7 +49,13 @@ int image_sample_command(const std::vector<std::string>& args) {
   const std::string out = p.str("out");
   GANTRY_CHECK(p.flag_set("force") || !fs::exists(out), "--out: '", out,
                "' exists; nothing was written (pass --force to overwrite it)");
+  const std::string which = p.str("generator");
+  GANTRY_CHECK(which == "ema" || which == "raw", "--generator: expected ema or raw, got '", which, "'");
   image::LoadedImageRun run = image::load_image_run(p.str("run"), "--run");
+  const bool use_ema = which == "ema" && run.ema;
+  if (use_ema) run = image::load_image_run(p.str("run"), "--run", /*use_ema=*/true);
+  GANTRY_CHECK(which == "raw" || run.ema || !p.given("generator"), "--generator ema: the run in '", p.str("run"),
+               "' kept no EMA generator (it was trained without --ema-decay)");
   for (const auto& note : run.notes) std::printf("%s\n", note.c_str());
   const models::ImageGanConfig& arch = run.nets.config;
   Generator gen(static_cast<uint64_t>(seed));
@@ -77,8 +84,9 @@ int image_sample_command(const std::vector<std::string>& args) {
       io::write_file_atomic((fs::path(out) / name).string(), plot::render_image_png(all, i));
     }
   }
-  std::printf("image sample: %lld images of %s (step %lld, generator in eval mode: running BN statistics) -> %s\n",
-              static_cast<long long>(count), arch.model.c_str(), static_cast<long long>(run.step), out.c_str());
+  std::printf("image sample: %lld images of %s (step %lld, %s generator in eval mode: running BN statistics) -> %s\n",
+              static_cast<long long>(count), arch.model.c_str(), static_cast<long long>(run.step),
+              use_ema ? "EMA" : "raw", out.c_str());
   return 0;
 }
 

@@ -46,6 +46,8 @@ ArgParser make_parser() {
       .option("r1-gamma", "G", "R1 penalty on real images, 0: off", "0")
       .option("clip", "C", "clip critic weights to [-C, C] after each critic step, 0: off (preset)")
       .option("ms-weight", "W", "mode-seeking term weight (MSGAN), 0: off (preset)")
+      .option("ema-decay", "D", "EMA of the generator's weights and BN statistics, in [0, 1); 0: off", "0")
+      .option("ema-start", "N", "steps before the EMA starts averaging (it copies the weights until then)", "0")
       .flag("topk", "top-k: the generator loss keeps the k fakes the critic scores highest")
       .flag("bottomk", "bottom-k: keep the k lowest-scored fakes instead (ablation)")
       .option("topk-target", "T", "where top-k applies: g, d or gd", d.topk_target)
@@ -105,6 +107,8 @@ void apply_given_options(const ArgParser& p, image::ImageTrainConfig& c) {
   set_real("r1-gamma", c.r1_gamma);
   set_real("clip", c.clip);
   set_real("ms-weight", c.ms_weight);
+  set_real("ema-decay", c.ema_decay);
+  set_int("ema-start", c.ema_start);
   GANTRY_CHECK(!(p.flag_set("topk") && p.flag_set("bottomk")), "--topk and --bottomk are mutually exclusive");
   if (p.flag_set("topk")) c.selection = train::BatchSelection::top_k;
   if (p.flag_set("bottomk")) c.selection = train::BatchSelection::bottom_k;
@@ -136,6 +140,7 @@ void refuse_options_of_features_that_are_off(const ArgParser& p, const image::Im
   refuse_unless(c.coreset_prior, "fz", "--coreset-prior");
   refuse_unless(c.coreset_data, "fx", "--coreset-data");
   for (const char* name : {"beta1", "beta2"}) refuse_unless(c.optimizer == "adam", name, "--optimizer adam");
+  refuse_unless(c.ema_decay > 0, "ema-start", "--ema-decay");
 }
 
 image::ImageTrainConfig config_from(const ArgParser& p) {

@@ -220,7 +220,8 @@ class ImageRunKind final : public train::RunKind {
  public:
   std::vector<std::string> run_files() const override {
     return {kImageConfigFile,  kImageCheckpointFile, kImageMetricsFile,   kImageLogFile,
-            kImageSamplesFile, kImageLossesFile,     kImageSamplesFolder, kImageCheckpointsFolder};
+            kImageSamplesFile, kImageEmaSamplesFile, kImageLossesFile,    kImageSamplesFolder,
+            kImageCheckpointsFolder};
   }
   std::string checkpoint_file() const override { return kImageCheckpointFile; }
   std::string config_file() const override { return kImageConfigFile; }

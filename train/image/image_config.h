@@ -30,6 +30,7 @@ inline constexpr const char* kImageConfigFile = "config.json";
 inline constexpr const char* kImageMetricsFile = "metrics.json";
 inline constexpr const char* kImageLogFile = "log.jsonl";
 inline constexpr const char* kImageSamplesFile = "samples.png";       // the latest grid from the fixed latents
+inline constexpr const char* kImageEmaSamplesFile = "samples_ema.png";  // the same from the EMA generator
 inline constexpr const char* kImageLossesFile = "losses.png";         // loss curves
 inline constexpr const char* kImageSamplesFolder = "samples";         // a grid per --sample-every
 inline constexpr const char* kImageCheckpointsFolder = "checkpoints";  // step-numbered checkpoints kept

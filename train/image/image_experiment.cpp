@@ -11,7 +11,9 @@
 #include "engine/core/error.h"
 #include "engine/core/machine_info.h"
 #include "engine/io/atomic_file.h"
+#include "engine/nn/weight_ema.h"
 #include "engine/ops/ops.h"
+#include "engine/optim/lr_schedule.h"
 #include "eval/plot/image_grid.h"
 #include "eval/plot/line_chart.h"
 #include "models/image_gan_models.h"
@@ -39,11 +41,24 @@ std::unique_ptr<train::GeneratorUpdatePolicy> make_policy(const ImageTrainConfig
                                              c.selection == BatchSelection::top_k);
 }
 
-// The learning rate of a step: constant, or decayed linearly to 0 at the last step (SNGAN).
-double learning_rate_at(const ImageTrainConfig& c, double base, int64_t step) {
-  if (c.lr_decay != "linear") return base;
-  return base * std::max(0.0, 1.0 - static_cast<double>(step) / static_cast<double>(c.steps));
+// The learning-rate schedule of a network: constant, or decayed linearly to 0 at the last step (SNGAN).
+optim::LrSchedule learning_rate_schedule(const ImageTrainConfig& c, double base) {
+  return c.lr_decay == "linear" ? optim::LrSchedule::linear(base, 0, c.steps) : optim::LrSchedule::constant(base);
 }
+
+// The EMA generator's shadow weights as a checkpoint part ("ema").
+class EmaPart final : public train::CheckpointPart {
+ public:
+  explicit EmaPart(nn::WeightEma& ema) : ema_(ema) {}
+  std::string name() const override { return "ema"; }
+  std::vector<std::pair<std::string, Tensor>> tensors() const override { return ema_.state_dict(); }
+  void load(const std::vector<std::pair<std::string, Tensor>>& tensors, const nlohmann::json&) override {
+    ema_.load_state_dict(tensors);
+  }
+
+ private:
+  nn::WeightEma& ema_;
+};
 
 models::ImageGanConfig model_config(const ImageTrainConfig& c, const data::ImageDatasetInfo& info) {
   models::ImageGanConfig m;
@@ -164,6 +179,18 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
   train::RunState state{nets.generator.get(), nets.critic.get(), g_opt.get(), d_opt.get(), &rng, policy.get(), {}};
   ArchitecturePart architecture(arch);
   state.parts.push_back(&architecture);
+  // The EMA generator: shadow weights averaged after every step, sampled through a second generator.
+  std::unique_ptr<nn::WeightEma> ema;
+  std::unique_ptr<EmaPart> ema_part;
+  models::ImageGanModels ema_nets;
+  if (c.ema_decay > 0) {
+    ema = std::make_unique<nn::WeightEma>(*nets.generator, nn::WeightEmaOptions{c.ema_decay, c.ema_start});
+    ema_part = std::make_unique<EmaPart>(*ema);
+    state.parts.push_back(ema_part.get());
+    Generator unused(c.seed);
+    ema_nets = models::make_image_gan_models(arch, unused);
+    ema_nets.generator->to(device);
+  }
   if (!coreset_sampler) state.parts.push_back(epoch_sampler.get());
   const std::string checkpoint_path = folder.file(kImageCheckpointFile);
   const train::RunIdentity identity{c.to_json(), c.identity_hash()};
@@ -171,9 +198,10 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
     trainer.set_steps_done(train::restore_checkpoint(taken.resumed->checkpoint, state));
     trainer.note_checkpoint(trainer.steps_done());
   }
+  const optim::LrSchedule g_schedule = learning_rate_schedule(c, c.g_lr), d_schedule = learning_rate_schedule(c, c.d_lr);
   const auto apply_learning_rates = [&](int64_t step) {
-    g_opt->set_lr(learning_rate_at(c, c.g_lr, step));
-    d_opt->set_lr(learning_rate_at(c, c.d_lr, step));
+    g_schedule.apply(*g_opt, step);
+    d_schedule.apply(*d_opt, step);
   };
   apply_learning_rates(trainer.steps_done());
   folder.write_json(kImageConfigFile, c.to_json());
@@ -188,19 +216,26 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
   const Tensor fixed_z = randn({kGridSamples, arch.latent_dim}, fixed_rng).to(device);
   const Tensor fixed_y =
       arch.num_classes > 0 ? cycled_labels(kGridSamples, arch.num_classes).to(device) : Tensor();
-  const auto write_samples = [&](int64_t step) {
+  const auto write_grid = [&](models::ImageGanModels& from, const char* prefix, const char* latest, int64_t step) {
     Tensor images;
     {
       NoGradGuard no_grad;
-      nets.generator->eval();  // running statistics: sampling leaves the training state as it was
-      images = nets.generate(fixed_z, fixed_y);
-      nets.generator->train();
+      from.generator->eval();  // running statistics: sampling leaves the training state as it was
+      images = from.generate(fixed_z, fixed_y);
+      from.generator->train();
     }
     fs::create_directories(folder.file(kImageSamplesFolder));
     char name[64];
-    std::snprintf(name, sizeof name, "step_%07lld.png", static_cast<long long>(step));
+    std::snprintf(name, sizeof name, "%sstep_%07lld.png", prefix, static_cast<long long>(step));
     plot::write_image_grid_png((fs::path(folder.file(kImageSamplesFolder)) / name).string(), images, 8);
-    plot::write_image_grid_png(folder.file(kImageSamplesFile), images, 8);
+    plot::write_image_grid_png(folder.file(latest), images, 8);
+  };
+  const auto write_samples = [&](int64_t step) {
+    write_grid(nets, "", kImageSamplesFile, step);
+    if (ema) {
+      ema->copy_to(*ema_nets.generator);
+      write_grid(ema_nets, "ema_", kImageEmaSamplesFile, step);
+    }
     losses.write_png(folder.file(kImageLossesFile));
   };
 
@@ -213,6 +248,7 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
   loop.on_step = options.on_step;
   loop.after_step = [&](const train::GanStepStats& s) {
     if (c.log_every > 0 && s.step % c.log_every == 0) losses.add(s.to_json());
+    if (ema) ema->update(s.step - 1);  // the step just taken, counted from 0
     apply_learning_rates(s.step);
     if (c.sample_every > 0 && s.step % c.sample_every == 0) write_samples(s.step);
   };

@@ -1,9 +1,11 @@
 #include "train/image/image_run_loading.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "engine/core/error.h"
 #include "engine/io/json_integer.h"
+#include "engine/nn/weight_ema.h"
 #include "engine/optim/adam.h"
 #include "engine/optim/rmsprop.h"
 #include "train/recorded_run.h"
@@ -51,7 +53,9 @@ std::unique_ptr<optim::Optimizer> make_run_optimizer(const ImageTrainConfig& c, 
   return std::make_unique<optim::Adam>(std::move(params), optim::AdamOptions{lr, c.beta1, c.beta2});
 }
 
-LoadedImageRun load_image_run(const std::string& path, const std::string& what) {
+bool has_ema(const LoadedImageRun& run) { return run.ema; }
+
+LoadedImageRun load_image_run(const std::string& path, const std::string& what, bool use_ema) {
   train::RecordedRun recorded = train::read_recorded_run(path, what, image_run_kind());
   LoadedImageRun run;
   run.config = ImageTrainConfig::from_json(recorded.config.config);
@@ -75,6 +79,18 @@ LoadedImageRun load_image_run(const std::string& path, const std::string& what) 
       state.parts.push_back(skipped.back().get());
     }
   run.step = train::restore_checkpoint(recorded.checkpoint, state);
+  const std::vector<std::string> parts = train::checkpoint_part_names(recorded.checkpoint);
+  run.ema = std::find(parts.begin(), parts.end(), "ema") != parts.end();
+  if (use_ema) {
+    GANTRY_CHECK(run.ema, what, ": the run in '", path, "' kept no EMA generator (train with --ema-decay)");
+    nn::WeightEma ema(*run.nets.generator);
+    std::vector<std::pair<std::string, Tensor>> shadow;
+    const std::string prefix = "part.ema.";
+    for (const auto& [name, t] : recorded.checkpoint.contents.tensors)
+      if (name.rfind(prefix, 0) == 0) shadow.emplace_back(name.substr(prefix.size()), t);
+    ema.load_state_dict(shadow);
+    ema.copy_to(*run.nets.generator);
+  }
   return run;
 }
 

@@ -42,9 +42,13 @@ struct LoadedImageRun {
   int64_t step = 0;
   std::vector<std::string> notes;
   models::ImageGanModels nets;
+  bool ema = false;  // the run kept an EMA generator
 };
 
-// `path` is a run folder or a checkpoint file; `what` names the option in errors.
-LoadedImageRun load_image_run(const std::string& path, const std::string& what);
+// `path` is a run folder or a checkpoint file; `what` names the option in errors. With `use_ema`, the
+// generator holds the EMA weights (an error when the run kept none).
+LoadedImageRun load_image_run(const std::string& path, const std::string& what, bool use_ema = false);
+// Whether the run's checkpoint holds an EMA generator.
+bool has_ema(const LoadedImageRun& run);
 
 }  // namespace gantry::image
