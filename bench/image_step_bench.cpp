@@ -187,9 +187,9 @@ int main(int argc, char** argv) {
     for (const int64_t batch : cfg.batches) {
       const StepTimes t = time_steps(bench, batch, cfg);
       std::printf("%s{\"case\": \"%s\", \"description\": \"%s\", \"batch\": %lld, \"median_ms\": %.3f, "
-                  "\"min_ms\": %.3f, \"median_cpu_ms\": %.3f, \"peak_rss_mib\": %.1f}",
+                  "\"min_ms\": %.3f, \"median_cpu_ms\": %.3f, \"min_cpu_ms\": %.3f, \"peak_rss_mib\": %.1f}",
                   first ? "" : ", ", bench.name, bench.description, static_cast<long long>(batch), median(t.wall_ms),
-                  *std::min_element(t.wall_ms.begin(), t.wall_ms.end()), median(t.cpu_ms), peak_rss_mib());
+                  *std::min_element(t.wall_ms.begin(), t.wall_ms.end()), median(t.cpu_ms), *std::min_element(t.cpu_ms.begin(), t.cpu_ms.end()), peak_rss_mib());
       std::fflush(stdout);
       first = false;
     }
