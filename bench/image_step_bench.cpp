@@ -2,8 +2,8 @@
 // step every trainer runs): a critic update on a real and a history-free fake batch, then a generator
 // update, non-saturating loss, Adam, each update asking autograd only for its own network's gradients.
 // Prints one JSON object: per case, the median and minimum wall ms/step and the median CPU ms/step
-// after a warm-up, and the process's peak RSS. bench/image_step_torch.py is the same step in PyTorch; bench/run_image_step_bench.sh runs
-// both and writes the ratio table.
+// after a warm-up, and the process's peak RSS. bench/image_step_torch.py is the same step in PyTorch;
+// bench/run_image_step_bench.sh runs both and writes the ratio table.
 //   image_step_bench [--cases dcgan32] [--batches 64,128] [--steps N] [--warmup N] [--threads N]
 // A new model is one more entry in kCases (a name and a function building its two networks).
 #include <cblas.h>
@@ -44,10 +44,12 @@ struct BenchCase {
 };
 
 GanModels dcgan32(Generator& gen) {
-  const models::DcganOptions o{.latent_dim = 100, .image_size = 32, .channels = 3, .generator_width = 64,
-                               .critic_width = 64};
-  return {std::make_shared<models::DcganGenerator>(o, gen), std::make_shared<models::DcganCritic>(o, gen),
-          o.latent_dim, {o.channels, o.image_size, o.image_size}};
+  const models::DcganOptions o{
+      .latent_dim = 100, .image_size = 32, .channels = 3, .generator_width = 64, .critic_width = 64};
+  return {std::make_shared<models::DcganGenerator>(o, gen),
+          std::make_shared<models::DcganCritic>(o, gen),
+          o.latent_dim,
+          {o.channels, o.image_size, o.image_size}};
 }
 
 const std::vector<BenchCase> kCases = {
@@ -178,18 +180,21 @@ StepTimes time_steps(const BenchCase& bench, int64_t batch, const Config& cfg) {
 int main(int argc, char** argv) {
   const Config cfg = parse_args(argc, argv);
   openblas_set_num_threads(cfg.threads);
-  std::printf("{\"impl\": \"gantry\", \"machine\": \"%s\", \"threads\": %d, \"steps\": %d, \"warmup\": %d, "
-              "\"results\": [",
-              this_machine().summary().c_str(), cfg.threads, cfg.steps, cfg.warmup);
+  std::printf(
+      "{\"impl\": \"gantry\", \"machine\": \"%s\", \"threads\": %d, \"steps\": %d, \"warmup\": %d, "
+      "\"results\": [",
+      this_machine().summary().c_str(), cfg.threads, cfg.steps, cfg.warmup);
   bool first = true;
   for (const std::string& name : cfg.cases) {
     const BenchCase& bench = find_case(name);
     for (const int64_t batch : cfg.batches) {
       const StepTimes t = time_steps(bench, batch, cfg);
-      std::printf("%s{\"case\": \"%s\", \"description\": \"%s\", \"batch\": %lld, \"median_ms\": %.3f, "
-                  "\"min_ms\": %.3f, \"median_cpu_ms\": %.3f, \"min_cpu_ms\": %.3f, \"peak_rss_mib\": %.1f}",
-                  first ? "" : ", ", bench.name, bench.description, static_cast<long long>(batch), median(t.wall_ms),
-                  *std::min_element(t.wall_ms.begin(), t.wall_ms.end()), median(t.cpu_ms), *std::min_element(t.cpu_ms.begin(), t.cpu_ms.end()), peak_rss_mib());
+      std::printf(
+          "%s{\"case\": \"%s\", \"description\": \"%s\", \"batch\": %lld, \"median_ms\": %.3f, "
+          "\"min_ms\": %.3f, \"median_cpu_ms\": %.3f, \"min_cpu_ms\": %.3f, \"peak_rss_mib\": %.1f}",
+          first ? "" : ", ", bench.name, bench.description, static_cast<long long>(batch), median(t.wall_ms),
+          *std::min_element(t.wall_ms.begin(), t.wall_ms.end()), median(t.cpu_ms),
+          *std::min_element(t.cpu_ms.begin(), t.cpu_ms.end()), peak_rss_mib());
       std::fflush(stdout);
       first = false;
     }

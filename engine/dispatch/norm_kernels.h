@@ -15,9 +15,9 @@ namespace gantry {
 
 using BatchNormForwardKernel = void (*)(Tensor& out, Tensor& mean, Tensor& var, const Tensor& x, const Tensor& weight,
                                         const Tensor& bias, double eps);
-using BatchNormBackwardKernel = void (*)(Tensor& grad_x, Tensor& grad_weight, Tensor& grad_bias,
-                                         const Tensor& grad_out, const Tensor& x, const Tensor& mean,
-                                         const Tensor& var, const Tensor& weight, double eps);
+using BatchNormBackwardKernel = void (*)(Tensor& grad_x, Tensor& grad_weight, Tensor& grad_bias, const Tensor& grad_out,
+                                         const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
+                                         double eps);
 
 GANTRY_DECLARE_DISPATCH(BatchNormForwardKernel, batch_norm_forward_kernel);
 GANTRY_DECLARE_DISPATCH(BatchNormBackwardKernel, batch_norm_backward_kernel);

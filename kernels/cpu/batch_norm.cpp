@@ -79,7 +79,8 @@ void backward_impl(Tensor& grad_x, Tensor& grad_weight, Tensor& grad_bias, const
   const T* wp = weight.defined() ? weight.data_ptr<T>() : nullptr;
   const double m = static_cast<double>(d.count());
   for (int64_t ch = 0; ch < d.c; ++ch) {
-    const double mu = mean.data_ptr<T>()[ch], invstd = 1.0 / std::sqrt(static_cast<double>(var.data_ptr<T>()[ch]) + eps);
+    const double mu = mean.data_ptr<T>()[ch],
+                 invstd = 1.0 / std::sqrt(static_cast<double>(var.data_ptr<T>()[ch]) + eps);
     double sum_g = 0, sum_gc = 0;  // sum g and sum g (x - mean)
     for (int64_t i = 0; i < d.n; ++i) {
       const T* xr = xp + (i * d.c + ch) * d.s;

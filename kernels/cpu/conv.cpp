@@ -13,9 +13,9 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <type_traits>
-#include <cstdlib>
 
 #include "engine/dispatch/conv_kernels.h"
 #include "kernels/cpu/scratch_buffer.h"
@@ -37,9 +37,9 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, in
 
 // Sizes of one convolution, read off the tensors.
 struct ConvDims {
-  int64_t n, c, h, w;  // input
-  int64_t o, kh, kw;   // weight
-  int64_t oh, ow;      // output
+  int64_t n, c, h, w;                            // input
+  int64_t o, kh, kw;                             // weight
+  int64_t oh, ow;                                // output
   int64_t patch() const { return c * kh * kw; }  // rows of the column matrix
   int64_t pixels() const { return oh * ow; }     // columns of the column matrix per image
   int64_t image() const { return c * h * w; }    // elements of one input image
@@ -215,8 +215,8 @@ void input_grad_impl(Tensor& grad_x, const Tensor& grad_out, const Tensor& w, co
     const int64_t nb = std::min(chunk, d.n - n0);
     const T* g = gather_chunk(gp, n0, nb, d);
     const bool in_place = nb == 1 && pointwise;
-    T* cols = in_place ? gxp + n0 * d.image()
-                       : scratch<T>(ScratchSlot::columns, static_cast<size_t>(d.patch() * nb * P));
+    T* cols =
+        in_place ? gxp + n0 * d.image() : scratch<T>(ScratchSlot::columns, static_cast<size_t>(d.patch() * nb * P));
     // cols [patch, nb P] = w^T [patch, o] * g [o, nb P]
     gemm(true, false, d.patch(), nb * P, d.o, wp, d.patch(), g, nb * P, T(0), cols, nb * P);
     if (in_place) continue;
