@@ -76,7 +76,7 @@ void with_stride(int64_t stride, Fn&& fn) {
   fn(std::integral_constant<int64_t, 0>{});
 }
 
-// An image with its zero padding written out: unfolding and folding then need no bounds checks.
+// Images with their zero padding written out: unfolding and folding then need no bounds checks.
 struct PaddedDims {
   int64_t h, w;
   int64_t image(int64_t c) const { return c * h * w; }
@@ -84,20 +84,20 @@ struct PaddedDims {
 PaddedDims padded_dims(const ConvDims& d, const Conv2dParams& p) { return {d.h + 2 * p.pad_h, d.w + 2 * p.pad_w}; }
 bool has_padding(const Conv2dParams& p) { return p.pad_h > 0 || p.pad_w > 0; }
 
-// Copies image [C, H, W] into the interior of padded [C, H + 2 pad_h, W + 2 pad_w] (borders zeroed),
-// or returns the image itself when there is no padding.
+// Copies the nb images at x [nb, C, H, W] into the interiors of [nb, C, H + 2 pad_h, W + 2 pad_w]
+// (borders zeroed), or returns x itself when there is no padding.
 template <typename T>
-const T* pad_image(const T* image, const ConvDims& d, const Conv2dParams& p) {
-  if (!has_padding(p)) return image;
+const T* pad_images(const T* x, int64_t nb, const ConvDims& d, const Conv2dParams& p) {
+  if (!has_padding(p)) return x;
   const PaddedDims pd = padded_dims(d, p);
-  T* padded = scratch<T>(ScratchSlot::padded, static_cast<size_t>(pd.image(d.c)));
-  for (int64_t ch = 0; ch < d.c; ++ch) {
-    T* plane = padded + ch * pd.h * pd.w;
+  T* padded = scratch<T>(ScratchSlot::padded, static_cast<size_t>(nb * pd.image(d.c)));
+  for (int64_t plane_nr = 0; plane_nr < nb * d.c; ++plane_nr) {
+    T* plane = padded + plane_nr * pd.h * pd.w;
     std::fill(plane, plane + p.pad_h * pd.w, T(0));
     for (int64_t y = 0; y < d.h; ++y) {
       T* row = plane + (y + p.pad_h) * pd.w;
       std::fill(row, row + p.pad_w, T(0));
-      std::memcpy(row + p.pad_w, image + (ch * d.h + y) * d.w, static_cast<size_t>(d.w) * sizeof(T));
+      std::memcpy(row + p.pad_w, x + (plane_nr * d.h + y) * d.w, static_cast<size_t>(d.w) * sizeof(T));
       std::fill(row + p.pad_w + d.w, row + pd.w, T(0));
     }
     std::fill(plane + (p.pad_h + d.h) * pd.w, plane + pd.h * pd.w, T(0));
@@ -105,29 +105,33 @@ const T* pad_image(const T* image, const ConvDims& d, const Conv2dParams& p) {
   return padded;
 }
 
-// Walks the (patch row, output row) pairs: visit(col, offset) gets the offset of the output row in the
-// column matrix (row stride ld) and the offset in the padded image of the input tap of ox = 0; output
-// column ox then reads padded element offset + ox * stride_w.
+// Walks the column matrix cols [C KH KW, nb P] of nb images row by row, in memory order:
+// visit(col, offset) gets the offset of one output row (OW columns) in cols and the offset in the
+// padded images of the input tap of its ox = 0; output column ox then pairs with padded element
+// offset + ox * stride_w.
 template <typename Visit>
-void for_each_tap_row(const ConvDims& d, const Conv2dParams& p, int64_t ld, Visit&& visit) {
+void for_each_tap_row(const ConvDims& d, const Conv2dParams& p, int64_t nb, Visit&& visit) {
   const PaddedDims pd = padded_dims(d, p);
+  const int64_t P = d.pixels(), ld = nb * P, padded_image = pd.image(d.c);
   for (int64_t ch = 0; ch < d.c; ++ch)
     for (int64_t ki = 0; ki < d.kh; ++ki)
       for (int64_t kj = 0; kj < d.kw; ++kj) {
         const int64_t row = (ch * d.kh + ki) * d.kw + kj;
-        for (int64_t oy = 0; oy < d.oh; ++oy)
-          visit(row * ld + oy * d.ow, (ch * pd.h + oy * p.stride_h + ki * p.dil_h) * pd.w + kj * p.dil_w);
+        for (int64_t b = 0; b < nb; ++b)
+          for (int64_t oy = 0; oy < d.oh; ++oy)
+            visit(row * ld + b * P + oy * d.ow,
+                  b * padded_image + (ch * pd.h + oy * p.stride_h + ki * p.dil_h) * pd.w + kj * p.dil_w);
       }
 }
 
-// Unfolds one image into the column matrix `cols` (row stride ld).
+// Unfolds the nb images at x into the column matrix cols [C KH KW, nb P], writing it sequentially.
 template <typename T>
-void im2col(T* cols, int64_t ld, const T* image, const ConvDims& d, const Conv2dParams& p) {
-  const T* padded = pad_image(image, d, p);
+void im2col(T* cols, const T* x, int64_t nb, const ConvDims& d, const Conv2dParams& p) {
+  const T* padded = pad_images(x, nb, d, p);
   const int64_t ow = d.ow;
   with_stride(p.stride_w, [&](auto fixed) {
     const int64_t sw = fixed() ? fixed() : p.stride_w;
-    for_each_tap_row(d, p, ld, [&](int64_t col, int64_t offset) {
+    for_each_tap_row(d, p, nb, [&](int64_t col, int64_t offset) {
       T* dst = cols + col;
       const T* src = padded + offset;
       for (int64_t ox = 0; ox < ow; ++ox) dst[ox] = src[ox * sw];
@@ -135,26 +139,27 @@ void im2col(T* cols, int64_t ld, const T* image, const ConvDims& d, const Conv2d
   });
 }
 
-// Folds the column matrix `cols` (row stride ld) back into one image: each column adds into the input
-// position it was read from.
+// Folds the column matrix cols [C KH KW, nb P] back into the nb images at x, reading it sequentially:
+// each column adds into the input position it was read from.
 template <typename T>
-void col2im(T* image, const T* cols, int64_t ld, const ConvDims& d, const Conv2dParams& p) {
+void col2im(T* x, const T* cols, int64_t nb, const ConvDims& d, const Conv2dParams& p) {
   const PaddedDims pd = padded_dims(d, p);
-  T* padded = has_padding(p) ? scratch<T>(ScratchSlot::padded, static_cast<size_t>(pd.image(d.c))) : image;
-  std::fill(padded, padded + pd.image(d.c), T(0));
+  const int64_t padded_size = nb * pd.image(d.c);
+  T* padded = has_padding(p) ? scratch<T>(ScratchSlot::padded, static_cast<size_t>(padded_size)) : x;
+  std::fill(padded, padded + padded_size, T(0));
   const int64_t ow = d.ow;
   with_stride(p.stride_w, [&](auto fixed) {
     const int64_t sw = fixed() ? fixed() : p.stride_w;
-    for_each_tap_row(d, p, ld, [&](int64_t col, int64_t offset) {
+    for_each_tap_row(d, p, nb, [&](int64_t col, int64_t offset) {
       T* dst = padded + offset;
       const T* src = cols + col;
       for (int64_t ox = 0; ox < ow; ++ox) dst[ox * sw] += src[ox];
     });
   });
-  if (padded == image) return;
-  for (int64_t ch = 0; ch < d.c; ++ch)
+  if (padded == x) return;
+  for (int64_t plane_nr = 0; plane_nr < nb * d.c; ++plane_nr)
     for (int64_t y = 0; y < d.h; ++y)
-      std::memcpy(image + (ch * d.h + y) * d.w, padded + (ch * pd.h + y + p.pad_h) * pd.w + p.pad_w,
+      std::memcpy(x + (plane_nr * d.h + y) * d.w, padded + (plane_nr * pd.h + y + p.pad_h) * pd.w + p.pad_w,
                   static_cast<size_t>(d.w) * sizeof(T));
 }
 
@@ -164,7 +169,7 @@ template <typename T>
 const T* unfold_chunk(const T* x, int64_t n0, int64_t nb, const ConvDims& d, const Conv2dParams& p) {
   if (nb == 1 && is_pointwise(d, p)) return x + n0 * d.image();
   T* cols = scratch<T>(ScratchSlot::columns, static_cast<size_t>(d.patch() * nb * d.pixels()));
-  for (int64_t b = 0; b < nb; ++b) im2col(cols + b * d.pixels(), nb * d.pixels(), x + (n0 + b) * d.image(), d, p);
+  im2col(cols, x + n0 * d.image(), nb, d, p);
   return cols;
 }
 
@@ -220,7 +225,7 @@ void input_grad_impl(Tensor& grad_x, const Tensor& grad_out, const Tensor& w, co
     // cols [patch, nb P] = w^T [patch, o] * g [o, nb P]
     gemm(true, false, d.patch(), nb * P, d.o, wp, d.patch(), g, nb * P, T(0), cols, nb * P);
     if (in_place) continue;
-    for (int64_t b = 0; b < nb; ++b) col2im(gxp + (n0 + b) * d.image(), cols + b * P, nb * P, d, p);
+    col2im(gxp + n0 * d.image(), cols, nb, d, p);
   }
 }
 
