@@ -124,18 +124,22 @@ void for_each_tap_row(const ConvDims& d, const Conv2dParams& p, int64_t nb, Visi
       }
 }
 
+// for_each_tap_row with the stride a compile-time constant where it is 1 or 2: row(col, offset, sw).
+template <typename Row>
+void for_each_strided_tap_row(const ConvDims& d, const Conv2dParams& p, int64_t nb, Row&& row) {
+  with_stride(p.stride_w, [&](auto fixed) {
+    const int64_t sw = fixed() ? fixed() : p.stride_w;
+    for_each_tap_row(d, p, nb, [&](int64_t col, int64_t offset) { row(col, offset, sw); });
+  });
+}
+
 // Unfolds the nb images at x into the column matrix cols [C KH KW, nb P], writing it sequentially.
 template <typename T>
 void im2col(T* cols, const T* x, int64_t nb, const ConvDims& d, const Conv2dParams& p) {
   const T* padded = pad_images(x, nb, d, p);
   const int64_t ow = d.ow;
-  with_stride(p.stride_w, [&](auto fixed) {
-    const int64_t sw = fixed() ? fixed() : p.stride_w;
-    for_each_tap_row(d, p, nb, [&](int64_t col, int64_t offset) {
-      T* dst = cols + col;
-      const T* src = padded + offset;
-      for (int64_t ox = 0; ox < ow; ++ox) dst[ox] = src[ox * sw];
-    });
+  for_each_strided_tap_row(d, p, nb, [&](int64_t col, int64_t offset, int64_t sw) {
+    for (int64_t ox = 0; ox < ow; ++ox) cols[col + ox] = padded[offset + ox * sw];
   });
 }
 
@@ -148,13 +152,8 @@ void col2im(T* x, const T* cols, int64_t nb, const ConvDims& d, const Conv2dPara
   T* padded = has_padding(p) ? scratch<T>(ScratchSlot::padded, static_cast<size_t>(padded_size)) : x;
   std::fill(padded, padded + padded_size, T(0));
   const int64_t ow = d.ow;
-  with_stride(p.stride_w, [&](auto fixed) {
-    const int64_t sw = fixed() ? fixed() : p.stride_w;
-    for_each_tap_row(d, p, nb, [&](int64_t col, int64_t offset) {
-      T* dst = padded + offset;
-      const T* src = cols + col;
-      for (int64_t ox = 0; ox < ow; ++ox) dst[ox * sw] += src[ox];
-    });
+  for_each_strided_tap_row(d, p, nb, [&](int64_t col, int64_t offset, int64_t sw) {
+    for (int64_t ox = 0; ox < ow; ++ox) padded[offset + ox * sw] += cols[col + ox];
   });
   if (padded == x) return;
   for (int64_t plane_nr = 0; plane_nr < nb * d.c; ++plane_nr)
