@@ -24,6 +24,7 @@
 #include "engine/ops/ops.h"
 #include "engine/optim/adam.h"
 #include "models/dcgan.h"
+#include "models/image_gan_models.h"
 #include "train/gan_trainer.h"
 
 namespace {
@@ -52,8 +53,17 @@ GanModels dcgan32(Generator& gen) {
           {o.channels, o.image_size, o.image_size}};
 }
 
+// The ResNet SNGAN of the image presets (models/sngan.h), unconditional, at its paper's widths.
+GanModels sngan32(Generator& gen) {
+  models::ImageGanConfig config;
+  config.model = "sngan";
+  const models::ImageGanModels m = models::make_image_gan_models(config, gen);
+  return {m.generator, m.critic, m.config.latent_dim, {3, 32, 32}};
+}
+
 const std::vector<BenchCase> kCases = {
     {"dcgan32", "DCGAN 32x32x3, ngf = ndf = 64, BatchNorm in both networks", dcgan32},
+    {"sngan32", "ResNet SNGAN 32x32x3, widths 256 / 128, spectral norm in the critic", sngan32},
 };
 
 // The same real batch every step: the benchmark times the step, not the data pipeline.

@@ -7,6 +7,8 @@ peak RSS.
 Run with Debian's /usr/bin/python3 (python3-torch). A new model is one more entry in CASES."""
 import argparse
 import json
+import os
+import sys
 import resource
 import statistics
 import time
@@ -34,15 +36,25 @@ def dcgan32():
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
-    return g, d, nz, (nc, 32, 32)
+    return g, d, (nz, 1, 1), (nc, 32, 32)
 
 
-CASES = {"dcgan32": dcgan32}
+def sngan32():
+    # The ResNet SNGAN of the golden files (tests/golden/make_image_models_golden.py), at its paper's
+    # widths: G 256, D 128, z 128, spectral norm in the critic only.
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden"))
+    from make_image_models_golden import ResnetDiscriminator32, ResnetGenerator32
+    g = ResnetGenerator32(128, 256, 0, False, None)
+    d = ResnetDiscriminator32(128, 0, None)
+    return g, d, (128,), (3, 32, 32)
+
+
+CASES = {"dcgan32": dcgan32, "sngan32": sngan32}
 
 
 def time_steps(build, batch, steps, warmup):
     torch.manual_seed(0)
-    g, d, nz, image = build()
+    g, d, latent, image = build()
     g_params, d_params = list(g.parameters()), list(d.parameters())
     g_opt = torch.optim.Adam(g_params, lr=2e-4, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam(d_params, lr=2e-4, betas=(0.5, 0.999))
@@ -51,13 +63,13 @@ def time_steps(build, batch, steps, warmup):
     for it in range(warmup + steps):
         c0, t0 = time.process_time(), time.perf_counter()
         with torch.no_grad():
-            fake = g(torch.randn(batch, nz, 1, 1))
+            fake = g(torch.randn(batch, *latent))
         real_scores, fake_scores = d(real).view(-1), d(fake).view(-1)
         d_loss = F.softplus(-real_scores).mean() + F.softplus(fake_scores).mean()
         for p, grad in zip(d_params, torch.autograd.grad(d_loss, d_params)):
             p.grad = grad
         d_opt.step()
-        fake = g(torch.randn(batch, nz, 1, 1))
+        fake = g(torch.randn(batch, *latent))
         g_loss = F.softplus(-d(fake).view(-1)).mean()
         for p, grad in zip(g_params, torch.autograd.grad(g_loss, g_params)):
             p.grad = grad
