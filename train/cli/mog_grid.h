@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "train/cli/run_grid.h"
 
 namespace gantry::cli {
 
@@ -30,20 +30,9 @@ struct MogGridSpec {
   std::string repeat_command;  // this invocation's command line, shown as how to resume after an interrupt
 };
 
-struct MogGridResult {
-  nlohmann::json summary;  // as written to <out>/summary.json
-  int stop_signal = 0;     // SIGINT or SIGTERM when the grid was interrupted (unfinished runs pending)
-  // 128 + signal when interrupted, else 1 when some run failed, else 0.
-  int exit_status() const;
-};
+using MogGridResult = GridResult;
 
-// The `gantry mog train` flags of a grid method; throws for an unknown method.
-std::vector<std::string> method_flags(const std::string& method);
-
-// Runs the grid (validating everything first, and holding a train::FolderLock on --out throughout),
-// prints progress and the summary table to stdout, writes <out>/summary.json and returns it.
-// SIGINT/SIGTERM stop it gracefully: the running runs are sent the signal and waited for, the summary
-// lists them as pending, and how to resume is printed.
+// Validates everything, then runs the grid through run_grid (train/cli/run_grid.h).
 MogGridResult run_mog_grid(const MogGridSpec& spec);
 
 }  // namespace gantry::cli
