@@ -14,30 +14,18 @@ namespace gantry::cli {
 
 namespace {
 
-// A finished run with the same configuration is kept; a run with a checkpoint is resumed (the child
-// checks that its configuration matches); a folder holding a different configuration is an error,
-// so results are never overwritten by a changed grid.
 GridRunState inspect_run(const std::string& folder, const mog::MogTrainConfig& wanted) {
-  const std::filesystem::path dir(folder);
-  if (!std::filesystem::exists(dir / mog::kConfigFile)) return GridRunState::fresh;
+  if (!std::filesystem::exists(std::filesystem::path(folder) / mog::kConfigFile)) return GridRunState::fresh;
   const train::RunFolder run(folder);
   const mog::MogTrainConfig saved = mog::MogTrainConfig::from_json(run.read_json(mog::kConfigFile));
-  const auto have = saved.identity_json(), want = wanted.identity_json();
-  for (const auto& [key, value] : want.items())
-    GANTRY_CHECK(have.contains(key) && have.at(key) == value, "mog grid: '", folder, "' holds a run with ", key,
-                 " = ", have.contains(key) ? have.at(key).dump() : "(unset)", " but the grid asks for ", value.dump(),
-                 "; choose another --out or delete that folder");
-  if (run.exists(mog::kMetricsFile)) {
+  RecordedGridRun recorded{saved.identity_json(), saved.steps, nullptr, run.exists(mog::kCheckpointFile)};
+  recorded.finished = [&] {
+    if (!run.exists(mog::kMetricsFile)) return false;
     const auto metrics = mog::parse_mog_run_metrics(run.read_json(mog::kMetricsFile), run.file(mog::kMetricsFile));
-    if (metrics.finished && metrics.step == wanted.steps && saved.steps == wanted.steps &&
-        saved.eval_samples == wanted.eval_samples)
-      return GridRunState::finished;
-  }
-  GANTRY_CHECK(saved.steps <= wanted.steps, "mog grid: '", folder, "' holds a run of ", saved.steps,
-               " steps but the grid asks for ", wanted.steps,
-               "; a run is never shortened: choose another --out or --steps ", saved.steps, " or more");
-  if (run.exists(mog::kCheckpointFile)) return GridRunState::resume;
-  return GridRunState::restart;
+    return metrics.finished && metrics.step == wanted.steps && saved.steps == wanted.steps &&
+           saved.eval_samples == wanted.eval_samples;
+  };
+  return recorded_run_state("mog grid", folder, recorded, wanted.identity_json(), wanted.steps);
 }
 
 void validate_grid(const MogGridSpec& spec) {

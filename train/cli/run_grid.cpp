@@ -37,6 +37,20 @@ std::optional<double> metric_at_path(const nlohmann::json& metrics, const std::s
   return std::nullopt;
 }
 
+GridRunState recorded_run_state(const std::string& title, const std::string& folder, const RecordedGridRun& saved,
+                                const nlohmann::json& wanted_identity, int64_t wanted_steps) {
+  const nlohmann::json& have = saved.identity;
+  for (const auto& [key, value] : wanted_identity.items())
+    GANTRY_CHECK(have.contains(key) && have.at(key) == value, title, ": '", folder, "' holds a run with ", key,
+                 " = ", have.contains(key) ? have.at(key).dump() : "(unset)", " but the grid asks for ", value.dump(),
+                 "; choose another --out or delete that folder");
+  if (saved.finished()) return GridRunState::finished;
+  GANTRY_CHECK(saved.steps <= wanted_steps, title, ": '", folder, "' holds a run of ", saved.steps,
+               " steps but the grid asks for ", wanted_steps,
+               "; a run is never shortened: choose another --out or --steps ", saved.steps, " or more");
+  return saved.has_checkpoint ? GridRunState::resume : GridRunState::restart;
+}
+
 void check_grid_sizes(int seeds, int jobs, int64_t steps) {
   GANTRY_CHECK(seeds >= 1, "--seeds: must be >= 1, got ", seeds);
   GANTRY_CHECK(jobs >= 1, "--jobs: must be >= 1, got ", jobs);

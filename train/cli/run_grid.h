@@ -25,6 +25,20 @@ enum class GridRunState {
   finished,  // the same run, finished: kept
 };
 
+// What a run folder from an earlier invocation holds, as recorded_run_state compares it.
+struct RecordedGridRun {
+  nlohmann::json identity;            // the identity JSON of its config.json
+  int64_t steps = 0;                  // its configured steps
+  std::function<bool()> finished;     // its metrics.json says it finished as the grid asks
+  bool has_checkpoint = false;
+};
+
+// A finished run with the same configuration is kept; a run with a checkpoint is resumed (the child
+// checks that its configuration matches); a folder holding a different configuration, or a longer
+// run, is an error naming the folder (`title` starts the message), so results are never overwritten.
+GridRunState recorded_run_state(const std::string& title, const std::string& folder, const RecordedGridRun& saved,
+                                const nlohmann::json& wanted_identity, int64_t wanted_steps);
+
 struct GridRun {
   std::string folder;              // <out>/<name>, e.g. <out>/m25_topk_seed0
   std::vector<std::string> args;   // of the child after the gantry executable ("mog", "train", ...)
