@@ -17,7 +17,6 @@
 #include "tests/support/process_util.h"
 #include "tests/support/run_files.h"
 #include "tests/support/temp_folder.h"
-#include "train/run_progress.h"
 
 namespace gantry {
 namespace {
@@ -58,18 +57,10 @@ std::vector<std::string> grid_args(const std::string& out) {
 
 // Starts the grid and returns its two training children once both have logged a few steps.
 std::vector<pid_t> wait_for_two_training_runs(GantryProcess& grid, const std::string& out) {
-  std::vector<pid_t> children;
-  const bool training = testing::wait_until(
-      [&] {
-        if (!grid.running()) return true;
-        children = testing::children_of(grid.pid());
-        if (children.size() != 2) return false;
-        for (const auto& run : kRuns)
-          if (train::last_logged_step(out + "/" + run + "/log.jsonl") < 10) return false;
-        return true;
-      },
-      Millis(60000));
-  EXPECT_TRUE(training && grid.running()) << grid.output();
+  std::vector<std::string> logs;
+  for (const auto& run : kRuns) logs.push_back(out + "/" + run + "/log.jsonl");
+  const std::vector<pid_t> children = testing::wait_for_training_children(grid, logs, 10, Millis(60000));
+  EXPECT_EQ(children.size(), 2u) << grid.output();
   return children;
 }
 

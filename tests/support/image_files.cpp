@@ -65,7 +65,8 @@ void write_patterned_png_folder(const std::string& folder, int count, int side) 
     for (int y = 0; y < side; ++y)
       for (int x = 0; x < side; ++x)
         for (int c = 0; c < 3; ++c)
-          hwc[(y * side + x) * 3 + c] = static_cast<uint8_t>((x * (i % 5 + 1) + y * (c + 1) * (i % 3 + 1) + 40 * i) % 256);
+          hwc[(y * side + x) * 3 + c] =
+              static_cast<uint8_t>((x * (i % 5 + 1) + y * (c + 1) * (i % 3 + 1) + 40 * i) % 256);
     write_png(folder + "/img" + std::to_string(i) + ".png", side, side, 3, hwc);
   }
 }

@@ -120,8 +120,7 @@ void print_row(const GridSummaryDefinition& d, const nlohmann::json& keys, const
 }  // namespace
 
 nlohmann::json write_grid_summary(const GridPlan& plan, const train::RunFolder& root,
-                                  const std::vector<GridRunOutcome>& outcomes,
-                                  const std::string& interrupted_by) {
+                                  const std::vector<GridRunOutcome>& outcomes, const std::string& interrupted_by) {
   const GridSummaryDefinition& d = plan.summary;
   nlohmann::json rows = nlohmann::json::array();
   nlohmann::json failed = nlohmann::json::array();
@@ -154,14 +153,13 @@ nlohmann::json write_grid_summary(const GridPlan& plan, const train::RunFolder& 
     }
     rows.push_back(row);
   }
-  nlohmann::json summary{
-      {"steps", plan.steps},
-      {"seeds", plan.seeds},
-      {"rows", rows},
-      {"failed_runs", failed},
-      {"pending_runs", pending},
-      {"interrupted_by", interrupted_by.empty() ? nlohmann::json() : nlohmann::json(interrupted_by)},
-      {"std_note", "sample standard deviation over seeds (N-1); null for a single run"}};
+  nlohmann::json summary{{"steps", plan.settings.steps},
+                         {"seeds", plan.settings.seeds},
+                         {"rows", rows},
+                         {"failed_runs", failed},
+                         {"pending_runs", pending},
+                         {"interrupted_by", interrupted_by.empty() ? nlohmann::json() : nlohmann::json(interrupted_by)},
+                         {"std_note", "sample standard deviation over seeds (N-1); null for a single run"}};
   for (const auto& [key, value] : d.extra_fields.items()) summary[key] = value;
   root.write_json("summary.json", summary);
   write_summary_markdown(root.file("summary.md"), d, summary, values);

@@ -16,9 +16,8 @@ namespace gantry::cli {
 namespace {
 
 // The options that the grid sets for each run itself.
-const std::set<std::string> kSetByTheGrid = {"model",   "dataset", "steps",         "seed",        "out",    "quiet",
-                                             "resume",  "restart", "topk",          "bottomk",     "coreset-prior",
-                                             "coreset-data"};
+const std::set<std::string> kSetByTheGrid = {"model",  "dataset", "steps", "seed",    "out",           "quiet",
+                                             "resume", "restart", "topk",  "bottomk", "coreset-prior", "coreset-data"};
 
 // An option of the extra arguments with its value, if any: {"--nu", "0.5"}, {"--nu=0.5"}, {"--flip"}.
 std::vector<std::vector<std::string>> option_groups(const std::vector<std::string>& args) {
@@ -88,7 +87,8 @@ void validate_grid(const ImageGridSpec& spec) {
     // An option that no run would take would be dropped without effect; it is refused instead.
     const bool taken = std::any_of(spec.methods.begin(), spec.methods.end(),
                                    [&](const std::string& method) { return takes_option(method_flags(method), name); });
-    GANTRY_CHECK(taken, "image grid: --", name, " after -- applies to none of the grid's methods; drop it or add a "
+    GANTRY_CHECK(taken, "image grid: --", name,
+                 " after -- applies to none of the grid's methods; drop it or add a "
                  "method that uses it to --methods");
   }
 }
@@ -128,16 +128,9 @@ GridResult run_image_grid(const ImageGridSpec& spec) {
   validate_grid(spec);
   GridPlan plan;
   plan.title = "image grid";
-  plan.shape = std::to_string(spec.models.size()) + " models x " + std::to_string(spec.methods.size()) +
-               " methods x " + std::to_string(spec.seeds) + " seeds";
-  plan.out = spec.out;
-  plan.seeds = spec.seeds;
-  plan.jobs = spec.jobs;
-  plan.steps = spec.steps;
+  plan.shape = grid_shape({{spec.models.size(), "models"}, {spec.methods.size(), "methods"}}, spec.seeds);
+  plan.settings = spec;
   plan.log_file = image::kImageLogFile;
-  plan.progress_every_seconds = spec.progress_every_seconds;
-  plan.summary_only = spec.summary_only;
-  plan.repeat_command = spec.repeat_command;
   plan.summary = summary_definition(spec);
   // Every run's configuration, validated before anything on disk is touched.
   std::vector<image::ImageTrainConfig> configs;
@@ -148,8 +141,9 @@ GridResult run_image_grid(const ImageGridSpec& spec) {
         run.folder = (std::filesystem::path(spec.out) / (model + "_" + method + "_seed" + std::to_string(s))).string();
         run.seed = s;
         run.row = configs.size() / static_cast<size_t>(spec.seeds);
-        std::vector<std::string> args = {"--model", model,  "--dataset", spec.dataset, "--steps", std::to_string(spec.steps),
-                                         "--seed",  std::to_string(s), "--out", run.folder, "--quiet"};
+        std::vector<std::string> args = {
+            "--model",         model,   "--dataset", spec.dataset, "--steps", std::to_string(spec.steps), "--seed",
+            std::to_string(s), "--out", run.folder,  "--quiet"};
         const std::vector<std::string> flags = method_flags(method);
         args.insert(args.end(), flags.begin(), flags.end());
         const std::vector<std::string> extra = extra_args_for(spec.extra_args, flags);

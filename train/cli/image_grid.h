@@ -24,20 +24,14 @@ inline constexpr ImageGridMetric kImageGridMetrics[] = {
     {"steps_per_second", "steps/s", 2},
 };
 
-struct ImageGridSpec {
+struct ImageGridSpec : GridSettings {
+  ImageGridSpec() { steps = 10000; }
   std::vector<std::string> models = {"dcgan", "sngan"};
   std::vector<std::string> methods = {"baseline", "topk", "coreset", "both"};
-  int seeds = 3;
-  int jobs = 2;
-  int64_t steps = 10000;
   std::string dataset = "mnist";
-  std::string out;
   // `gantry image train` options for every run. The options of a method's feature (--nu, --gamma,
   // --decay-every, --topk-target; --fz; --fx) go only to the runs whose method uses it.
   std::vector<std::string> extra_args;
-  double progress_every_seconds = 60;
-  bool summary_only = false;
-  std::string repeat_command;
 };
 
 // Validates everything (every run's configuration included), then runs the grid through run_grid.

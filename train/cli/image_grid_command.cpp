@@ -23,7 +23,8 @@ int image_grid_command(const std::vector<std::string>& args) {
               "-- --image-size 32 --batch 64 --ema-decay 0.999 (--nu, --gamma, --decay-every, --topk-target,\n"
               "--fz and --fx only to the runs whose method uses them). Re-run on the same --out, it keeps\n"
               "finished runs and resumes interrupted ones (first); the rest go seed by seed.");
-  p.option("models", "LIST", "comma-separated model presets (dcgan, msgan, wgan-gc, wgan-gp, sngan, sagan)", "dcgan,sngan")
+  p.option("models", "LIST", "comma-separated model presets (dcgan, msgan, wgan-gc, wgan-gp, sngan, sagan)",
+           "dcgan,sngan")
       .option("methods", "LIST", "comma-separated methods", "baseline,topk,coreset,both")
       .option("seeds", "N", "seeds per (model, method) (0..N-1)", std::to_string(d.seeds))
       .option("dataset", "D", "mnist | fashion-mnist | cifar10 (:train/:test) or an image folder", d.dataset)

@@ -88,16 +88,9 @@ MogGridResult run_mog_grid(const MogGridSpec& spec) {
       spec.decay_every > 0 ? spec.decay_every : std::max<int64_t>(1, spec.steps * 2000 / 100000);
   GridPlan plan;
   plan.title = "mog grid";
-  plan.shape = std::to_string(spec.modes.size()) + " modes x " + std::to_string(spec.methods.size()) +
-               " methods x " + std::to_string(spec.seeds) + " seeds";
-  plan.out = spec.out;
-  plan.seeds = spec.seeds;
-  plan.jobs = spec.jobs;
-  plan.steps = spec.steps;
+  plan.shape = grid_shape({{spec.modes.size(), "modes"}, {spec.methods.size(), "methods"}}, spec.seeds);
+  plan.settings = spec;
   plan.log_file = mog::kLogFile;
-  plan.progress_every_seconds = spec.progress_every_seconds;
-  plan.summary_only = spec.summary_only;
-  plan.repeat_command = spec.repeat_command;
   plan.summary = summary_definition(spec, decay_every);
   // Every run's configuration, validated before anything on disk is touched.
   std::vector<mog::MogTrainConfig> configs;

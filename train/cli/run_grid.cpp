@@ -25,6 +25,12 @@ std::vector<std::string> method_flags(const std::string& method) {
   GANTRY_FAIL("--methods: unknown method '", method, "' (expected baseline, topk, bottomk, coreset, both)");
 }
 
+std::string grid_shape(const std::vector<std::pair<size_t, std::string>>& axes, int seeds) {
+  std::string shape;
+  for (const auto& [count, name] : axes) shape += std::to_string(count) + " " + name + " x ";
+  return shape + std::to_string(seeds) + " seeds";
+}
+
 std::optional<double> metric_at_path(const nlohmann::json& metrics, const std::string& path) {
   const nlohmann::json* at = &metrics;
   std::istringstream keys(path);
@@ -41,8 +47,8 @@ GridRunState recorded_run_state(const std::string& title, const std::string& fol
                                 const nlohmann::json& wanted_identity, int64_t wanted_steps) {
   const nlohmann::json& have = saved.identity;
   for (const auto& [key, value] : wanted_identity.items())
-    GANTRY_CHECK(have.contains(key) && have.at(key) == value, title, ": '", folder, "' holds a run with ", key,
-                 " = ", have.contains(key) ? have.at(key).dump() : "(unset)", " but the grid asks for ", value.dump(),
+    GANTRY_CHECK(have.contains(key) && have.at(key) == value, title, ": '", folder, "' holds a run with ", key, " = ",
+                 have.contains(key) ? have.at(key).dump() : "(unset)", " but the grid asks for ", value.dump(),
                  "; choose another --out or delete that folder");
   if (saved.finished()) return GridRunState::finished;
   GANTRY_CHECK(saved.steps <= wanted_steps, title, ": '", folder, "' holds a run of ", saved.steps,
@@ -55,8 +61,8 @@ void check_grid_sizes(int seeds, int jobs, int64_t steps) {
   GANTRY_CHECK(seeds >= 1, "--seeds: must be >= 1, got ", seeds);
   GANTRY_CHECK(jobs >= 1, "--jobs: must be >= 1, got ", jobs);
   const unsigned cores = std::thread::hardware_concurrency();  // 0: unknown
-  GANTRY_CHECK(cores == 0 || static_cast<unsigned>(jobs) <= cores, "--jobs: ", jobs,
-               " runs at once is more than the ", cores, " CPU cores of this machine; use --jobs ", cores,
+  GANTRY_CHECK(cores == 0 || static_cast<unsigned>(jobs) <= cores, "--jobs: ", jobs, " runs at once is more than the ",
+               cores, " CPU cores of this machine; use --jobs ", cores,
                " or fewer (more runs would only take turns on the cores)");
   GANTRY_CHECK(steps >= 1, "--steps: must be >= 1, got ", steps);
 }
@@ -67,16 +73,17 @@ int GridResult::exit_status() const {
 }
 
 GridResult run_grid(const GridPlan& plan) {
+  const GridSettings& settings = plan.settings;
   const std::vector<GridRun>& runs = plan.runs;
   // One grid per folder for the whole invocation: a second is refused, naming this process.
-  const train::RunFolder root(plan.out);
-  const train::FolderLock lock(plan.out);
+  const train::RunFolder root(settings.out);
+  const train::FolderLock lock(settings.out);
 
   // Every run's folder is inspected before any run starts.
-  std::vector<ChildJob> jobs;      // one per run
+  std::vector<ChildJob> jobs;                         // one per run
   std::vector<GridRunOutcome> outcomes(runs.size());  // exit_status 0 for runs kept from earlier
-  std::vector<size_t> to_run;      // indices of the runs that train now
-  std::vector<bool> resuming;      // per run: continues from its checkpoint
+  std::vector<size_t> to_run;                         // indices of the runs that train now
+  std::vector<bool> resuming;                         // per run: continues from its checkpoint
   const std::string exe = self_executable_path();
   for (size_t i = 0; i < runs.size(); ++i) {
     const GridRunState state = plan.inspect(i);
@@ -87,18 +94,17 @@ GridResult run_grid(const GridPlan& plan) {
     if (state == GridRunState::restart) job.argv.push_back("--restart");
     job.log_path = runs[i].folder + "/stdout.log";
     if (state == GridRunState::finished) outcomes[i].exit_status = 0;
-    else if (!plan.summary_only) to_run.push_back(i);
+    else if (!settings.summary_only) to_run.push_back(i);
     jobs.push_back(job);
     resuming.push_back(state == GridRunState::resume);
   }
   const size_t resumed = static_cast<size_t>(std::count(resuming.begin(), resuming.end(), true));
   std::printf("%s: %zu runs (%s), %lld steps each -> %s\n", plan.title.c_str(), runs.size(), plan.shape.c_str(),
-              static_cast<long long>(plan.steps), plan.out.c_str());
-  if (plan.summary_only)
-    std::printf("  --summary-only: summarising the runs that finished; nothing trains\n");
+              static_cast<long long>(settings.steps), settings.out.c_str());
+  if (settings.summary_only) std::printf("  --summary-only: summarising the runs that finished; nothing trains\n");
   else
     std::printf("  %zu finished earlier (kept), %zu to resume from their checkpoints, %zu new; %d at a time\n",
-                runs.size() - to_run.size(), resumed, to_run.size() - resumed, plan.jobs);
+                runs.size() - to_run.size(), resumed, to_run.size() - resumed, settings.jobs);
   std::fflush(stdout);
   // Run order: interrupted runs first (their work is half done), then seed by seed across all rows, so
   // a grid stopped part-way has covered every row before it repeats one with a new seed.
@@ -111,7 +117,7 @@ GridResult run_grid(const GridPlan& plan) {
     pending.push_back(jobs[i]);
   }
   size_t done = 0;
-  train::GridProgress progress(plan.steps, pending.size());
+  train::GridProgress progress(settings.steps, pending.size());
   // SIGINT/SIGTERM: no new runs; the running ones get the signal (they checkpoint and exit), and the
   // summary of what finished is written. A second signal ends the grid at once (children follow).
   const train::StopRequest stop;
@@ -133,7 +139,7 @@ GridResult run_grid(const GridPlan& plan) {
     std::printf("%s\n", progress.line(now, done).c_str());
     std::fflush(stdout);
   };
-  hooks.tick_seconds = plan.progress_every_seconds;
+  hooks.tick_seconds = settings.progress_every_seconds;
   hooks.stop_signal = [&stop] { return stop.signal(); };
   hooks.on_stop = [&](int) {
     std::printf(
@@ -142,7 +148,7 @@ GridResult run_grid(const GridPlan& plan) {
         plan.title.c_str(), stop.signal_name());
     std::fflush(stdout);
   };
-  run_child_jobs(pending, plan.jobs, hooks);
+  run_child_jobs(pending, settings.jobs, hooks);
 
   const nlohmann::json summary = write_grid_summary(plan, root, outcomes, stop.requested() ? stop.signal_name() : "");
   const size_t failed = summary.at("failed_runs").size(), not_finished = summary.at("pending_runs").size();
@@ -152,8 +158,8 @@ GridResult run_grid(const GridPlan& plan) {
   if (stop.requested()) {
     std::printf("%s: interrupted by %s; finished runs and the checkpoints of stopped ones are kept.\n",
                 plan.title.c_str(), stop.signal_name());
-    if (not_finished > 0 && !plan.repeat_command.empty())
-      std::printf("To resume, run the same command again:\n  %s\n", plan.repeat_command.c_str());
+    if (not_finished > 0 && !settings.repeat_command.empty())
+      std::printf("To resume, run the same command again:\n  %s\n", settings.repeat_command.c_str());
   }
   std::fflush(stdout);
   return {summary, stop.signal()};

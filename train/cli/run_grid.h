@@ -7,11 +7,10 @@
 // from an earlier invocation means, which metrics are summarised) comes in a GridPlan.
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/core/error.h"
 
@@ -27,9 +26,9 @@ enum class GridRunState {
 
 // What a run folder from an earlier invocation holds, as recorded_run_state compares it.
 struct RecordedGridRun {
-  nlohmann::json identity;            // the identity JSON of its config.json
-  int64_t steps = 0;                  // its configured steps
-  std::function<bool()> finished;     // its metrics.json says it finished as the grid asks
+  nlohmann::json identity;         // the identity JSON of its config.json
+  int64_t steps = 0;               // its configured steps
+  std::function<bool()> finished;  // its metrics.json says it finished as the grid asks
   bool has_checkpoint = false;
 };
 
@@ -40,10 +39,10 @@ GridRunState recorded_run_state(const std::string& title, const std::string& fol
                                 const nlohmann::json& wanted_identity, int64_t wanted_steps);
 
 struct GridRun {
-  std::string folder;              // <out>/<name>, e.g. <out>/m25_topk_seed0
-  std::vector<std::string> args;   // of the child after the gantry executable ("mog", "train", ...)
-  int seed = 0;                    // runs go seed by seed across the grid
-  size_t row = 0;                  // its summary row
+  std::string folder;             // <out>/<name>, e.g. <out>/m25_topk_seed0
+  std::vector<std::string> args;  // of the child after the gantry executable ("mog", "train", ...)
+  int seed = 0;                   // runs go seed by seed across the grid
+  size_t row = 0;                 // its summary row
 };
 
 // One summarised metric of a finished run: mean +- std over the seeds of a row.
@@ -71,24 +70,29 @@ struct GridSummaryDefinition {
   std::vector<nlohmann::json> rows;        // each row's key values, e.g. {"modes": 25, "method": "topk"}
   std::vector<GridMetric> metrics;
   std::string per_run_header;  // summary.md's last column, e.g. "per run (HQ / modes)"
-  std::string note;            // summary.md's footnote after "<steps> steps per run", e.g. ", top-k decay every 40 steps"
+  std::string note;  // summary.md's footnote after "<steps> steps per run", e.g. ", top-k decay every 40 steps"
   nlohmann::json extra_fields = nlohmann::json::object();  // added to summary.json, e.g. decay_every
   // Reads a finished run's metrics.json (throws naming the file when it is malformed).
   std::function<nlohmann::json(const std::string& folder)> read_metrics;
 };
 
+// The settings every grid command has.
+struct GridSettings {
+  int seeds = 3;
+  int jobs = 2;
+  int64_t steps = 0;  // of every run
+  std::string out;
+  double progress_every_seconds = 60;  // a progress line while runs train (0: none)
+  bool summary_only = false;           // summarise the finished runs; train nothing (unfinished runs are "pending")
+  std::string repeat_command;          // this invocation's command line, shown as how to resume after an interrupt
+};
+
 struct GridPlan {
   std::string title;  // "mog grid": starts the grid's messages
   std::string shape;  // "2 modes x 4 methods x 3 seeds"
-  std::string out;
+  GridSettings settings;
   std::vector<GridRun> runs;
-  int seeds = 1;
-  int jobs = 1;
-  int64_t steps = 0;  // of every run
   std::string log_file = "log.jsonl";  // in each run folder: JSON lines with "step" (progress)
-  double progress_every_seconds = 60;  // 0: no progress lines
-  bool summary_only = false;           // summarise the finished runs; train nothing
-  std::string repeat_command;          // shown as how to resume after an interrupt
   // Called with the index of every run before any starts; throws when its folder holds a different
   // run, so results are never overwritten by a changed grid.
   std::function<GridRunState(size_t run)> inspect;
@@ -101,6 +105,9 @@ struct GridResult {
   // 128 + signal when interrupted, else 1 when some run failed, else 0.
   int exit_status() const;
 };
+
+// "2 modes x 4 methods x 3 seeds": the grid's axes (count, name) and its seeds.
+std::string grid_shape(const std::vector<std::pair<size_t, std::string>>& axes, int seeds);
 
 // The `<kind> train` flags of a grid method (both trainers share them); throws for an unknown one.
 std::vector<std::string> method_flags(const std::string& method);
