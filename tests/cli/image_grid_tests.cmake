@@ -31,3 +31,10 @@ gantry_image_grid_rejects(unused_feature_option "--fx after -- applies to none o
 gantry_image_grid_rejects(unknown_run_option "gantry image train: unknown option --colour" -- --colour red)
 gantry_image_grid_rejects(bad_run_option "--image-size: must be 16, 32 or 64, got 28" -- --image-size 28)
 gantry_image_grid_rejects(nu_above_batch "--nu: .*must not exceed the batch size 8" --methods baseline,topk -- --batch 8 --nu 9)
+# Method options after -- reach only the runs whose method uses them: a baseline run given --nu would
+# be refused ("--nu applies only with --topk"), so this grid's planning passes only with the filter.
+add_test(NAME cli_image_grid_method_options_only_to_their_runs
+         COMMAND sh -c "rm -rf \"$1\" && exec \"$0\" image grid --methods baseline,topk,coreset --seeds 1 --steps 5 --summary-only --out \"$1\" -- --batch 8 --nu 4 --fx 2"
+                 ${GANTRY_BIN} ${CLI_OUT}/image_grid_planned)
+set_tests_properties(cli_image_grid_method_options_only_to_their_runs PROPERTIES LABELS unit
+                     PASS_REGULAR_EXPRESSION "6 runs \\(2 models x 3 methods x 1 seeds\\).*nothing trains.*6 run\\(s\\) not finished yet")
