@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/grid_checks.h"
 #include "tests/support/process_util.h"
 #include "tests/support/run_files.h"
 #include "tests/support/temp_folder.h"
@@ -125,16 +126,7 @@ TEST_P(GridSignals, StopTheRunsWriteTheSummaryAndResumeWithTheSameCommand) {
     EXPECT_FALSE(fs::exists(folder + "/metrics.json")) << run << " finished before the signal; make runs longer";
   }
 
-  const auto [code, resumed] = testing::run_gantry(args, tmp.sub("resume.out"));
-  ASSERT_EQ(code, 0) << resumed;
-  EXPECT_NE(resumed.find("0 finished earlier (kept), 2 to resume from their checkpoints, 0 new"), std::string::npos)
-      << resumed;
-  const auto finished = testing::read_json_file(out + "/summary.json");
-  EXPECT_TRUE(finished.at("pending_runs").empty()) << finished.dump(2);
-  EXPECT_TRUE(finished.at("interrupted_by").is_null());
-  for (const auto& row : finished.at("rows")) EXPECT_EQ(row.at("runs"), 1) << row.dump();
-  for (const auto& run : kRuns)
-    EXPECT_EQ(testing::read_json_file(out + "/" + run + "/metrics.json").at("step"), 2500) << run;
+  testing::expect_grid_resumes_to_the_end(args, tmp.sub("resume.out"), out, kRuns, 2500);
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, GridSignals, ::testing::Values(SIGINT, SIGTERM),
