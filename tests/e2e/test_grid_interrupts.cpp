@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/grid_checks.h"
 #include "tests/support/process_util.h"
 #include "tests/support/run_files.h"
 #include "tests/support/temp_folder.h"
-#include "train/run_progress.h"
 
 namespace gantry {
 namespace {
@@ -58,18 +58,10 @@ std::vector<std::string> grid_args(const std::string& out) {
 
 // Starts the grid and returns its two training children once both have logged a few steps.
 std::vector<pid_t> wait_for_two_training_runs(GantryProcess& grid, const std::string& out) {
-  std::vector<pid_t> children;
-  const bool training = testing::wait_until(
-      [&] {
-        if (!grid.running()) return true;
-        children = testing::children_of(grid.pid());
-        if (children.size() != 2) return false;
-        for (const auto& run : kRuns)
-          if (train::last_logged_step(out + "/" + run + "/log.jsonl") < 10) return false;
-        return true;
-      },
-      Millis(60000));
-  EXPECT_TRUE(training && grid.running()) << grid.output();
+  std::vector<std::string> logs;
+  for (const auto& run : kRuns) logs.push_back(out + "/" + run + "/log.jsonl");
+  const std::vector<pid_t> children = testing::wait_for_training_children(grid, logs, 10, Millis(60000));
+  EXPECT_EQ(children.size(), 2u) << grid.output();
   return children;
 }
 
@@ -134,16 +126,7 @@ TEST_P(GridSignals, StopTheRunsWriteTheSummaryAndResumeWithTheSameCommand) {
     EXPECT_FALSE(fs::exists(folder + "/metrics.json")) << run << " finished before the signal; make runs longer";
   }
 
-  const auto [code, resumed] = testing::run_gantry(args, tmp.sub("resume.out"));
-  ASSERT_EQ(code, 0) << resumed;
-  EXPECT_NE(resumed.find("0 finished earlier (kept), 2 to resume from their checkpoints, 0 new"), std::string::npos)
-      << resumed;
-  const auto finished = testing::read_json_file(out + "/summary.json");
-  EXPECT_TRUE(finished.at("pending_runs").empty()) << finished.dump(2);
-  EXPECT_TRUE(finished.at("interrupted_by").is_null());
-  for (const auto& row : finished.at("rows")) EXPECT_EQ(row.at("runs"), 1) << row.dump();
-  for (const auto& run : kRuns)
-    EXPECT_EQ(testing::read_json_file(out + "/" + run + "/metrics.json").at("step"), 2500) << run;
+  testing::expect_grid_resumes_to_the_end(args, tmp.sub("resume.out"), out, kRuns, 2500);
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, GridSignals, ::testing::Values(SIGINT, SIGTERM),

@@ -27,18 +27,9 @@ using testing::TempFolder;
 constexpr int kImages = 48;
 constexpr int kSide = 32;
 
-// A folder of RGB images with a few smooth patterns, so batches differ.
 std::string write_image_folder(const TempFolder& tmp) {
   const std::string folder = tmp.sub("images");
-  fs::create_directories(folder);
-  for (int i = 0; i < kImages; ++i) {
-    std::vector<uint8_t> hwc(kSide * kSide * 3);
-    for (int y = 0; y < kSide; ++y)
-      for (int x = 0; x < kSide; ++x)
-        for (int c = 0; c < 3; ++c)
-          hwc[(y * kSide + x) * 3 + c] = static_cast<uint8_t>((x * (i % 5 + 1) + y * (c + 1) * (i % 3 + 1) + 40 * i) % 256);
-    testing::write_png(folder + "/img" + std::to_string(i) + ".png", kSide, kSide, 3, hwc);
-  }
+  testing::write_patterned_png_folder(folder, kImages, kSide);
   return folder;
 }
 

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -55,6 +56,19 @@ void write_png(const std::string& path, int width, int height, int channels, con
 void write_jpeg(const std::string& path, int width, int height, int channels, const std::vector<uint8_t>& hwc) {
   if (!stbi_write_jpg(path.c_str(), width, height, channels, hwc.data(), 100))
     throw std::runtime_error("cannot write " + path);
+}
+
+void write_patterned_png_folder(const std::string& folder, int count, int side) {
+  std::filesystem::create_directories(folder);
+  for (int i = 0; i < count; ++i) {
+    std::vector<uint8_t> hwc(static_cast<size_t>(side * side * 3));
+    for (int y = 0; y < side; ++y)
+      for (int x = 0; x < side; ++x)
+        for (int c = 0; c < 3; ++c)
+          hwc[(y * side + x) * 3 + c] =
+              static_cast<uint8_t>((x * (i % 5 + 1) + y * (c + 1) * (i % 3 + 1) + 40 * i) % 256);
+    write_png(folder + "/img" + std::to_string(i) + ".png", side, side, 3, hwc);
+  }
 }
 
 }  // namespace gantry::testing

@@ -17,5 +17,7 @@ void write_cifar10_file(const std::string& path, const std::vector<uint8_t>& lab
 void write_png(const std::string& path, int width, int height, int channels, const std::vector<uint8_t>& hwc);
 void write_jpeg(const std::string& path, int width, int height, int channels, const std::vector<uint8_t>& hwc);
 void write_bytes(const std::string& path, const std::string& bytes);
+// A folder of `count` RGB side x side PNGs (img0.png ...) with a few smooth patterns, so batches differ.
+void write_patterned_png_folder(const std::string& folder, int count, int side);
 
 }  // namespace gantry::testing

@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "train/run_progress.h"
+
 namespace gantry::testing {
 
 namespace fs = std::filesystem;
@@ -164,6 +166,23 @@ bool process_gone(pid_t pid) {
 void become_subreaper() {
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
     throw std::runtime_error(std::string("prctl(PR_SET_CHILD_SUBREAPER) failed: ") + std::strerror(errno));
+}
+
+std::vector<pid_t> wait_for_training_children(GantryProcess& grid, const std::vector<std::string>& logs,
+                                              int64_t min_step, Millis timeout) {
+  std::vector<pid_t> children;
+  const bool training = wait_until(
+      [&] {
+        if (!grid.running()) return true;
+        children = children_of(grid.pid());
+        if (children.size() != logs.size()) return false;
+        for (const auto& log : logs)
+          if (train::last_logged_step(log) < min_step) return false;
+        return true;
+      },
+      timeout);
+  if (!training || !grid.running()) return {};
+  return children;
 }
 
 }  // namespace gantry::testing

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -53,6 +54,11 @@ bool wait_until(const std::function<bool()>& ready, Millis timeout);
 
 // The live (non-zombie) children of a process, from /proc.
 std::vector<pid_t> children_of(pid_t parent);
+// Waits until `grid` has one live child per log and every log (a run's log.jsonl) has a record at step
+// `min_step` or later, and returns those children; returns none when the grid exits first or the
+// timeout passes.
+std::vector<pid_t> wait_for_training_children(GantryProcess& grid, const std::vector<std::string>& logs,
+                                              int64_t min_step, Millis timeout);
 // Processes (other than zombies) whose command line contains `text`, from /proc.
 std::vector<pid_t> processes_mentioning(const std::string& text);
 // SIGKILLs every process processes_mentioning(text) finds (the clean-up after a failed check).

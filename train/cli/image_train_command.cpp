@@ -166,6 +166,12 @@ std::vector<std::string> without_restart(std::vector<std::string> args) {
 
 }  // namespace
 
+image::ImageTrainConfig parse_image_train_config(const std::vector<std::string>& args) {
+  ArgParser parser = make_parser();
+  GANTRY_CHECK(parser.parse(args), "image train: expected training options, not --help");
+  return config_from(parser);
+}
+
 int image_train_command(const std::vector<std::string>& args) {
   ArgParser parser = make_parser();
   if (!parser.parse(args)) return 0;

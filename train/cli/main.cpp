@@ -36,6 +36,8 @@ const Command kCommands[] = {
      &gantry::cli::image_train_command},
     {"image", "sample", "write images from a trained image run (PNG folder or uint8 .npz)",
      &gantry::cli::image_sample_command},
+    {"image", "grid", "run a grid of image trainings (models x methods x seeds) and summarise them",
+     &gantry::cli::image_grid_command},
     {"data", "fetch", "download mnist, fashion-mnist or cifar10 into the dataset cache, verified by md5",
      &gantry::cli::data_fetch_command},
     {"data", "info", "describe a dataset: splits, sizes, classes, per-channel mean/std, identity",

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "train/cli/run_grid.h"
 
 namespace gantry::cli {
 
@@ -13,37 +13,20 @@ namespace gantry::cli {
 // CPU threads, while a checkpoint write (about 3 MB with fsync) takes milliseconds.
 inline constexpr int64_t kGridCheckpointEvery = 1000;
 
-struct MogGridSpec {
+struct MogGridSpec : GridSettings {
+  MogGridSpec() { steps = 100000; }
   std::vector<int64_t> modes = {25, 64, 100};
   std::vector<std::string> methods = {"baseline", "topk", "coreset", "both"};
-  int seeds = 3;
-  int jobs = 2;
-  int64_t steps = 100000;
   int64_t decay_every = 0;  // 0: scaled with steps like the paper's 2000 per 100k steps
-  std::string out;
   // Every run checkpoints this often, so a crash or kill -9 loses at most this many steps of each
   // running run (an interrupt by SIGINT/SIGTERM loses none: the runs checkpoint as they stop).
   int64_t checkpoint_every = kGridCheckpointEvery;
   std::vector<std::string> extra_args;  // passed to every run
-  double progress_every_seconds = 60;  // a progress line while runs train (0: none)
-  bool summary_only = false;  // summarise the finished runs; train nothing (unfinished runs are "pending")
-  std::string repeat_command;  // this invocation's command line, shown as how to resume after an interrupt
 };
 
-struct MogGridResult {
-  nlohmann::json summary;  // as written to <out>/summary.json
-  int stop_signal = 0;     // SIGINT or SIGTERM when the grid was interrupted (unfinished runs pending)
-  // 128 + signal when interrupted, else 1 when some run failed, else 0.
-  int exit_status() const;
-};
+using MogGridResult = GridResult;
 
-// The `gantry mog train` flags of a grid method; throws for an unknown method.
-std::vector<std::string> method_flags(const std::string& method);
-
-// Runs the grid (validating everything first, and holding a train::FolderLock on --out throughout),
-// prints progress and the summary table to stdout, writes <out>/summary.json and returns it.
-// SIGINT/SIGTERM stop it gracefully: the running runs are sent the signal and waited for, the summary
-// lists them as pending, and how to resume is printed.
+// Validates everything, then runs the grid through run_grid (train/cli/run_grid.h).
 MogGridResult run_mog_grid(const MogGridSpec& spec);
 
 }  // namespace gantry::cli

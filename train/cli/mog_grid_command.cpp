@@ -1,15 +1,14 @@
 // gantry mog grid and gantry mog compare: grids of mog trainings with a summary table.
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
-#include <thread>
+#include <cstdlib>
 
 #include "engine/core/error.h"
 #include "train/cli/arg_parser.h"
 #include "train/cli/command_line.h"
+#include "train/cli/grid_options.h"
 #include "train/cli/mog_commands.h"
 #include "train/cli/mog_grid.h"
 
@@ -23,22 +22,6 @@ std::string self_executable_path() {
 }
 
 namespace {
-
-std::vector<std::string> forwarded(const ArgParser& p, const std::vector<std::string>& names) {
-  std::vector<std::string> out;
-  for (const auto& n : names)
-    if (p.given(n)) out.insert(out.end(), {"--" + n, p.str(n)});
-  return out;
-}
-
-double progress_seconds(const ArgParser& p) {
-  const double s = p.real("progress-every");
-  GANTRY_CHECK(std::isfinite(s) && s >= 0, "--progress-every: must be >= 0 seconds, got ", p.str("progress-every"));
-  return s;
-}
-
-// Two runs at a time, or one on a single-core machine (--jobs is refused above the core count).
-std::string default_jobs() { return std::to_string(std::clamp(std::thread::hardware_concurrency(), 1u, 2u)); }
 
 std::vector<int64_t> integer_list(const ArgParser& p, const std::string& name) {
   std::vector<int64_t> values;
@@ -64,7 +47,7 @@ int mog_grid_command(const std::vector<std::string>& args) {
   p.option("modes", "LIST", "comma-separated mode counts", "25,64,100")
       .option("methods", "LIST", "comma-separated methods", "baseline,topk,coreset,both")
       .option("seeds", "N", "seeds per cell (0..N-1)", "3")
-      .option("jobs", "N", "runs in parallel (at most the machine's CPU cores)", default_jobs())
+      .option("jobs", "N", "runs in parallel (at most the machine's CPU cores)", default_grid_jobs())
       .option("steps", "N", "generator steps per run", "100000")
       .option("decay-every", "N", "top-k decay period (default: steps * 2000 / 100000, the paper's ratio)")
       .option("batch", "B", "batch size of every run")
@@ -86,7 +69,7 @@ int mog_grid_command(const std::vector<std::string>& args) {
   spec.decay_every = p.given("decay-every") ? p.int64("decay-every") : 0;
   spec.checkpoint_every = p.int64("checkpoint-every");
   spec.out = p.str("out");
-  spec.extra_args = forwarded(p, {"batch", "lr", "eval-samples", "device"});
+  spec.extra_args = forwarded_options(p, {"batch", "lr", "eval-samples", "device"});
   spec.summary_only = p.flag_set("summary-only");
   spec.progress_every_seconds = progress_seconds(p);
   spec.repeat_command = repeat_command_line({"mog", "grid"}, args);
@@ -102,7 +85,7 @@ int mog_compare_command(const std::vector<std::string>& args) {
       .option("lr", "LR", "Adam learning rate (larger than the paper's 1e-4 to fit the short budget)", "5e-4")
       .option("batch", "B", "batch size", "256")
       .option("seeds", "N", "seeds per method", "1")
-      .option("jobs", "N", "runs in parallel (at most the machine's CPU cores)", default_jobs())
+      .option("jobs", "N", "runs in parallel (at most the machine's CPU cores)", default_grid_jobs())
       .option("out", "DIR", "output folder", "mog-compare")
       .option("progress-every", "SECONDS", "a progress line (steps, rates, time left) this often; 0: none", "20");
   if (!p.parse(args)) return 0;
