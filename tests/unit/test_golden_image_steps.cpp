@@ -63,7 +63,9 @@ class ReplayLatents final : public train::LatentSampler {
 
 class ReplayData final : public train::DataSampler {
  public:
-  Tensor sample(int64_t batch, Generator& gen, int64_t step) override { return sample_batch(batch, gen, step).examples; }
+  Tensor sample(int64_t batch, Generator& gen, int64_t step) override {
+    return sample_batch(batch, gen, step).examples;
+  }
   train::RealBatch sample_batch(int64_t batch, Generator&, int64_t) override {
     train::RealBatch b{examples.next("real batches", batch), {}};
     if (!labels.empty()) b.labels = labels.next("real labels", batch);
@@ -218,10 +220,13 @@ TEST_P(GoldenImageSteps, GoldenFileHoldsThePreset) {
   EXPECT_EQ(golden_.meta("loss"), config_.loss == "non-saturating" ? "ns" : config_.loss);
   EXPECT_EQ(golden_.meta("optimizer"), config_.optimizer);
   EXPECT_EQ(golden_.meta_int("d_steps"), config_.d_steps);
-  for (const auto& [key, value] :
-       {std::pair<const char*, double>{"g_lr", config_.g_lr}, {"d_lr", config_.d_lr}, {"beta1", config_.beta1},
-        {"beta2", config_.beta2}, {"gp_weight", config_.gp_weight}, {"clip", config_.clip},
-        {"ms_weight", config_.ms_weight}})
+  for (const auto& [key, value] : {std::pair<const char*, double>{"g_lr", config_.g_lr},
+                                   {"d_lr", config_.d_lr},
+                                   {"beta1", config_.beta1},
+                                   {"beta2", config_.beta2},
+                                   {"gp_weight", config_.gp_weight},
+                                   {"clip", config_.clip},
+                                   {"ms_weight", config_.ms_weight}})
     EXPECT_DOUBLE_EQ(golden_.meta_double(key), value) << key;
   EXPECT_EQ(config_.r1_gamma, 0) << "a preset with R1 needs it in the golden step";
 }
@@ -271,7 +276,8 @@ TEST_P(GoldenImageSteps, TrainingStepMatchesTorch) {
     Tensor fake = nets_.generate(z, y);
     if (autograd::grad_enabled()) {
       generator_fakes = fake;
-      for (const auto& [name, value] : nets_.critic->state_dict()) critic_before_scoring.emplace_back(name, value.clone());
+      for (const auto& [name, value] : nets_.critic->state_dict())
+        critic_before_scoring.emplace_back(name, value.clone());
     }
     return fake;
   };
@@ -283,8 +289,7 @@ TEST_P(GoldenImageSteps, TrainingStepMatchesTorch) {
     t.critic_regularizers.push_back(gp);
   }
   if (config_.clip > 0) t.critic_regularizers.push_back(std::make_shared<train::WeightClipping>(config_.clip));
-  if (config_.ms_weight > 0)
-    t.generator_terms.push_back(std::make_shared<train::ModeSeekingTerm>(config_.ms_weight));
+  if (config_.ms_weight > 0) t.generator_terms.push_back(std::make_shared<train::ModeSeekingTerm>(config_.ms_weight));
   Generator rng(1);  // every draw of the step is replayed; the trainer's rng stays unused
   train::GanTrainer trainer(*nets_.generator, *nets_.critic, g_opt, d_opt, latents, data, *policy, rng, t);
 
@@ -333,9 +338,9 @@ TEST_P(GoldenImageSteps, TrainingStepMatchesTorch) {
 
 // Every preset in float64 (to rounding) and float32.
 std::vector<StepCase> step_cases() {
-  const std::vector<StepCase> presets = {
-      {"dcgan", 4, 4}, {"msgan", 4, 4},      {"wgan_gc", 4, 4}, {"wgan_gp", 4, 2},     {"sngan", 4, 4},
-      {"sngan_cond", 4, 4}, {"sagan", 8, 8}, {"sagan_cond", 8, 8}, {"sagan_topk", 8, 8}};
+  const std::vector<StepCase> presets = {{"dcgan", 4, 4},   {"msgan", 4, 4},      {"wgan_gc", 4, 4},
+                                         {"wgan_gp", 4, 2}, {"sngan", 4, 4},      {"sngan_cond", 4, 4},
+                                         {"sagan", 8, 8},   {"sagan_cond", 8, 8}, {"sagan_topk", 8, 8}};
   std::vector<StepCase> out;
   for (const auto& [dtype, rtol] : {std::pair{DType::f64, 1e-12}, std::pair{DType::f32, 2e-4}})
     for (StepCase c : presets) {
