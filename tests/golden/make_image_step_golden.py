@@ -40,9 +40,8 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_image_models_golden import (CHANNELS, IMAGE, LOSSES, DATA, DcganCritic, DcganGenerator,  # noqa: E402
-                                      ResnetDiscriminator32, ResnetGenerator32, randomise, state)
-from make_mlp_golden import write_safetensors  # noqa: E402
+from make_image_models_golden import (CHANNELS, IMAGE, LOSSES, DcganCritic, DcganGenerator,  # noqa: E402
+                                      ResnetDiscriminator32, ResnetGenerator32, randomise, state, write_gan_golden)
 
 SEED = 20240722
 BATCH = 4
@@ -173,11 +172,7 @@ def run_case(name, model, gen, critic, latent, conditional=False, top_k=0):
             "num_classes": str(NUM_CLASSES if conditional else 0), "adam_eps": str(ADAM_EPS),
             "rmsprop_alpha": str(RMSPROP_ALPHA), "rmsprop_eps": str(RMSPROP_EPS), "ms_eps": str(MS_EPS)}
     meta.update({k: str(v) for k, v in p.items()})
-    path = os.path.join(DATA, "image_step_%s_golden.safetensors" % name)
-    write_safetensors(path, out, meta)
-    count = lambda m: sum(q.numel() for q in m.parameters())  # noqa: E731
-    print("wrote %s (%d tensors, %d bytes; G %d, D %d parameters)" %
-          (os.path.normpath(path), len(out), os.path.getsize(path), count(gen), count(critic)))
+    write_gan_golden("image_step_%s_golden.safetensors" % name, out, meta, gen, critic)
 
 
 def main():
