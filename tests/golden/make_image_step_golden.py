@@ -24,7 +24,8 @@ Cases (small widths; the networks are make_image_models_golden.py's):
 Every random draw of the step is written for the C++ test to replay: per critic update j the real
 batch d<j>.real (+ d<j>.real_labels), latents d<j>.z, fake labels d<j>.fake_labels and interpolation
 weights d<j>.gp.eps; the generator's g.z and g.fake_labels. Draws are float32 values (half the size)
-used in float64. Results: per update u (d0, d1, ..., g) u.loss, u.penalty / u.ms_term, every
+used in float64. Results: per update u (d0, d1, ..., g) the critic's scores of every forward (u.score.real,
+u.score.fake, u.score.mixed for the penalty's interpolates; g.score), u.loss, u.penalty / u.ms_term, every
 parameter gradient u.grad.<net>.<name>, the optimiser state after the update (u.exp_avg.<net>.<name>
 and u.exp_avg_sq.<net>.<name> for Adam, u.square_avg.<net>.<name> for RMSprop); after.<net>.<name>
 the full state dicts after the step (weights, clipped for wgan-gc; spectral-norm u/v; batch-norm
@@ -80,11 +81,13 @@ def draw(*shape):
 
 
 def gradient_penalty(critic, real, real_y, fake, eps, weight):
-    """GradientPenalty::penalty: eps real + (1 - eps) fake, norms as sqrt(sum g^2 + 1e-12)."""
+    """GradientPenalty::penalty: eps real + (1 - eps) fake, norms as sqrt(sum g^2 + 1e-12); and the
+    interpolates' scores."""
     mix = (eps * real + (1 - eps) * fake).detach().requires_grad_(True)
-    (dx,) = torch.autograd.grad(critic(mix, real_y).sum(), mix, create_graph=True)
+    scores = critic(mix, real_y)
+    (dx,) = torch.autograd.grad(scores.sum(), mix, create_graph=True)
     norms = torch.sqrt((dx.flatten(1) ** 2).sum(1) + 1e-12)
-    return weight * ((norms - 1) ** 2).mean()
+    return weight * ((norms - 1) ** 2).mean(), scores
 
 
 def mode_seeking(z, fake, weight):
@@ -131,11 +134,14 @@ def run_case(name, model, gen, critic, latent, conditional=False, top_k=0):
             out += [(u + ".real_labels", real_y), (u + ".fake_labels", fake_y)]
         with torch.no_grad():
             fake = gen(z, fake_y)
-        loss = d_loss_fn(critic(real, real_y), critic(fake, fake_y))
+        score_real, score_fake = critic(real, real_y), critic(fake, fake_y)
+        out += [(u + ".score.real", score_real.detach()), (u + ".score.fake", score_fake.detach())]
+        loss = d_loss_fn(score_real, score_fake)
         if p["gp_weight"] > 0:
             eps = draw(BATCH, 1, 1, 1)
             out.append((u + ".gp.eps", eps.float()))
-            penalty = gradient_penalty(critic, real, real_y, fake, eps, p["gp_weight"])
+            penalty, score_mixed = gradient_penalty(critic, real, real_y, fake, eps, p["gp_weight"])
+            out.append((u + ".score.mixed", score_mixed.detach()))
             out.append((u + ".penalty", penalty.detach().reshape(())))
             loss = loss + penalty
         out.append((u + ".loss", loss.detach().reshape(())))
@@ -152,6 +158,7 @@ def run_case(name, model, gen, critic, latent, conditional=False, top_k=0):
         out.append(("g.fake_labels", fake_y))
     fake = gen(z, fake_y)
     scores = critic(fake, fake_y)
+    out.append(("g.score", scores.detach()))
     selected = torch.topk(scores, top_k).values if top_k else scores
     loss = g_loss_fn(selected)
     if top_k:

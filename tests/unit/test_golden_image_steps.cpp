@@ -2,10 +2,11 @@
 // (tests/golden/make_image_step_golden.py, float64; run in float64 and float32): the real
 // train::GanTrainer with the preset's loss, optimisers, critic steps and step terms, its random draws
 // (latents, real batches, fake labels, interpolation weights) replayed from the golden file. Matched:
-// the losses, the penalty and mode-seeking values, every parameter gradient of every update and the
-// optimiser state after it, and the full state dicts after the step (clipped critic weights,
-// spectral-norm u/v, batch-norm running statistics). The top-k case also checks that the discarded
-// fakes get exactly zero gradient from the generator's adversarial loss.
+// the critic's scores of every forward, the losses, the penalty and mode-seeking values, every
+// parameter gradient of every update and the optimiser state after it, and the full state dicts
+// after the step (clipped critic weights, spectral-norm u/v, batch-norm running statistics). The
+// top-k case also checks that the discarded fakes get exactly zero gradient from the generator's
+// adversarial loss.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -281,7 +282,12 @@ TEST_P(GoldenImageSteps, TrainingStepMatchesTorch) {
     }
     return fake;
   };
-  t.score = [&](const Tensor& x, const Tensor& y) { return nets_.score(x, y); };
+  std::vector<Tensor> scores;  // of every critic forward, in order
+  t.score = [&](const Tensor& x, const Tensor& y) {
+    Tensor out = nets_.score(x, y);
+    scores.push_back(out.detach().clone());
+    return out;
+  };
   std::shared_ptr<RecordingRegularizer> gp;
   if (config_.gp_weight > 0) {
     gp = std::make_shared<RecordingRegularizer>(std::make_shared<train::GradientPenalty>(
@@ -296,6 +302,17 @@ TEST_P(GoldenImageSteps, TrainingStepMatchesTorch) {
   const train::GanStepStats stats = trainer.step();
   EXPECT_TRUE(latents.replay.empty() && data.examples.empty() && fake_labels.empty() && gp_weights.empty())
       << "the step drew fewer inputs than the golden step";
+
+  // Per critic update: the real batch, the fakes, the penalty's interpolates; then the generator's fakes.
+  std::vector<std::string> score_names;
+  for (int64_t j = 0; j < d_steps; ++j) {
+    const std::string u = "d" + std::to_string(j);
+    score_names.insert(score_names.end(), {u + ".score.real", u + ".score.fake"});
+    if (config_.gp_weight > 0) score_names.push_back(u + ".score.mixed");
+  }
+  score_names.push_back("g.score");
+  ASSERT_EQ(scores.size(), score_names.size());
+  for (size_t i = 0; i < scores.size(); ++i) EXPECT_TRUE(matches(scores[i], score_names[i]));
 
   const std::string last = "d" + std::to_string(d_steps - 1);
   EXPECT_TRUE(matches(stats.critic_loss, last + ".loss"));
