@@ -1,10 +1,20 @@
 // Normalisation layers and the embedding lookup, written as compositions of differentiable engine
 // ops (mean, sub, mul, sqrt, index_select), so double backward comes with them: the critics of
-// WGAN-GP use layer_norm inside the gradient penalty.
+// WGAN-GP use layer_norm inside the gradient penalty. Training-mode batch_norm runs through a fused
+// kernel where the device has one (engine/dispatch/norm_kernels.h); its backward uses the fused
+// kernel too, except when the gradient itself is being differentiated (create_graph), where it is
+// written in the same differentiable ops.
+#include "engine/autograd/grad_mode.h"
+#include "engine/dispatch/norm_kernels.h"
 #include "engine/ops/nn_ops.h"
 #include "engine/ops/ops.h"
 
 namespace gantry {
+
+using autograd::BackwardContext;
+using autograd::needs_grad;
+using autograd::record;
+
 namespace {
 
 void check_param(const char* op, const char* what, const Tensor& t, const Shape& expected, const Tensor& x) {
@@ -27,6 +37,53 @@ Normalised normalise(const Tensor& x, const DimList& dims, double eps) {
   const Tensor centred = sub(x, mu);
   const Tensor v = mean(mul(centred, centred), dims, true);
   return {div(centred, sqrt(add(v, eps))), mu, v};
+}
+
+// The batch_norm gradients in differentiable ops (for create_graph): with xhat recomputed from x,
+// grad_x = (gy - mean(gy) - xhat mean(gy xhat)) / sqrt(var + eps) where gy = g weight.
+TensorList batch_norm_grads_differentiable(const BackwardContext& ctx, const Tensor& g, const Tensor& x,
+                                           const Tensor& weight, const DimList& dims, const Shape& channel_shape,
+                                           double eps) {
+  const Normalised n = normalise(x, dims, eps);
+  Tensor gx, gw, gb;
+  if (ctx.needs_input_grad(0)) {
+    const Tensor gy = weight.defined() ? mul(g, weight.reshape(channel_shape)) : g;
+    const Tensor centred = sub(sub(gy, mean(gy, dims, true)), mul(n.value, mean(mul(gy, n.value), dims, true)));
+    gx = div(centred, sqrt(add(n.var, eps)));
+  }
+  if (ctx.needs_input_grad(1)) gw = sum(mul(g, n.value), dims);
+  if (ctx.needs_input_grad(2)) gb = sum(g, dims);
+  return {gx, gw, gb};
+}
+
+// Training-mode batch_norm through the fused kernel: the output and the batch mean and biased variance.
+Normalised fused_batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, const DimList& dims,
+                            const Shape& channel_shape, double eps) {
+  const Tensor x = x_in.detach().contiguous();
+  const Tensor w = weight.defined() ? weight.detach().contiguous() : Tensor();
+  const Tensor b = bias.defined() ? bias.detach().contiguous() : Tensor();
+  const int64_t c = x.shape()[1];
+  Normalised n{empty(x.shape(), x.dtype(), x.device()), empty({c}, x.dtype(), x.device()),
+               empty({c}, x.dtype(), x.device())};
+  batch_norm_forward_kernel(x.device().type, n.value, n.mean, n.var, x, w, b, eps);
+  if (needs_grad({x_in, weight, bias})) {
+    record("batch_norm", {x_in, weight, bias}, {&n.value},
+           [sx = SavedTensor(x_in), sw = SavedTensor(weight), mu = n.mean, var = n.var, dims, channel_shape,
+            eps](const BackwardContext& ctx) -> TensorList {
+             const Tensor xs = ctx.unpack(sx), ws = ctx.unpack(sw);
+             if (autograd::grad_enabled())
+               return batch_norm_grads_differentiable(ctx, ctx.grad(0), xs, ws, dims, channel_shape, eps);
+             const Tensor g = ctx.grad(0).contiguous(), xc = xs.contiguous();
+             const Tensor wc = ws.defined() ? ws.contiguous() : Tensor();
+             Tensor gx, gw, gb;
+             if (ctx.needs_input_grad(0)) gx = empty(xc.shape(), xc.dtype(), xc.device());
+             if (ctx.needs_input_grad(1)) gw = empty(mu.shape(), xc.dtype(), xc.device());
+             if (ctx.needs_input_grad(2)) gb = empty(mu.shape(), xc.dtype(), xc.device());
+             batch_norm_backward_kernel(xc.device().type, gx, gw, gb, g, xc, mu, var, wc, eps);
+             return {gx, gw, gb};
+           });
+  }
+  return n;
 }
 
 // Blends a running statistic towards a batch statistic: r = (1 - momentum) r + momentum s, in place.
@@ -56,11 +113,12 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
   for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
 
   Tensor out;
+  const bool fused = training && batch_norm_forward_kernel.has(x.device().type);  // applies the affine itself
   if (training) {
     const int64_t count = x.numel() / std::max<int64_t>(c, 1);
     GANTRY_CHECK(count > 1, op, ": expected more than 1 value per channel when training, got input shape ",
                  shape_str(x.shape()));
-    const Normalised n = normalise(x, dims, eps);
+    const Normalised n = fused ? fused_batch_norm(x, weight, bias, dims, channel_shape, eps) : normalise(x, dims, eps);
     out = n.value;
     if (running_mean.defined()) {
       NoGradGuard no_grad;
@@ -73,6 +131,7 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
     const Tensor rm = running_mean.reshape(channel_shape), rv = running_var.reshape(channel_shape);
     out = div(sub(x, rm), sqrt(add(rv, eps)));
   }
+  if (fused) return out;
   if (weight.defined()) out = mul(out, weight.reshape(channel_shape));
   if (bias.defined()) out = add(out, bias.reshape(channel_shape));
   return out;

@@ -1,7 +1,7 @@
 #pragma once
-// Line charts on a RasterCanvas (training curves): panels stacked vertically, each with series of
-// (x, y) points drawn as polylines over light horizontal grid lines at a round step and a frame. No
-// text: the command that writes a chart says which panel and colour is what.
+// Line charts on a RasterCanvas (training curves): panels stacked vertically, each with a title,
+// series of (x, y) points drawn as polylines with a legend, light grid lines at round steps labelled
+// on the y axis, and the shared x axis labelled under the last panel.
 #include <string>
 #include <vector>
 
@@ -12,14 +12,18 @@ namespace gantry::plot {
 struct LineSeries {
   std::vector<double> x, y;  // the same length; x increasing
   Rgb color;
+  std::string label;  // in the legend ("" : none)
 };
 
 struct LinePanel {
   std::vector<LineSeries> series;
+  std::string title;
 };
 
 // PNG bytes: every panel `panel_height` pixels high over the x range shared by all panels. Throws
 // gantry::Error when no panel has a point, or a series' x and y differ in length.
-std::string render_line_panels_png(const std::vector<LinePanel>& panels, int width = 720, int panel_height = 220);
+// `x_label` names the shared x axis ("step").
+std::string render_line_panels_png(const std::vector<LinePanel>& panels, const std::string& x_label = "",
+                                   int width = 720, int panel_height = 220);
 
 }  // namespace gantry::plot

@@ -4,6 +4,8 @@
 // requests are refused before anything is written.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -11,7 +13,9 @@
 #include "engine/io/safetensors.h"
 #include "tests/support/image_files.h"
 #include "tests/support/temp_folder.h"
+#include "train/checkpoint.h"
 #include "train/checkpoint_rotation.h"
+#include "train/data/image_dataset.h"
 #include "train/image/image_experiment.h"
 
 namespace gantry {
@@ -126,6 +130,57 @@ INSTANTIATE_TEST_SUITE_P(Presets, ImageTrainingByModel,
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });
+
+// Class-conditional runs need a labelled dataset: MNIST from the cache (the test command fetches it;
+// without it this skips, or fails under GANTRY_REQUIRE_DATASETS=1).
+TEST(ImageTraining, AClassConditionalRunOnMnistResumesBitIdentically) {
+  try {
+    data::open_image_dataset("mnist:test");
+  } catch (const Error& e) {
+    const char* required = std::getenv("GANTRY_REQUIRE_DATASETS");
+    if (required && std::string(required) == "1") FAIL() << "MNIST is required: " << e.what();
+    GTEST_SKIP() << "MNIST not fetched (" << e.what() << ")";
+  }
+  TempFolder tmp("image_conditional");
+  for (const char* model : {"sngan", "sagan"}) {
+    image::ImageTrainConfig c = tiny_run(model, "mnist:test", tmp.sub(std::string(model) + "_straight"));
+    c.conditional = true;
+    c.steps = 6;
+    const Recorded straight = train_recording(c, {});
+    c.out = tmp.sub(std::string(model) + "_interrupted");
+    image::ImageRunOptions first;
+    first.stop_after = 3;
+    const Recorded head = train_recording(c, first);
+    image::ImageRunOptions resume;
+    resume.resume = true;
+    const Recorded tail = train_recording(c, resume);
+    ASSERT_EQ(head.d_losses.size() + tail.d_losses.size(), 6u) << model;
+    for (size_t i = 0; i < 6; ++i)
+      EXPECT_EQ(straight.g_losses[i], i < 3 ? head.g_losses[i] : tail.g_losses[i - 3]) << model << " step " << i + 1;
+    expect_identical_checkpoints(tmp.sub(std::string(model) + "_straight/checkpoint.safetensors"),
+                                 tmp.sub(std::string(model) + "_interrupted/checkpoint.safetensors"));
+  }
+}
+
+TEST(ImageTraining, ADivergingRunStopsNamingTheStepAndNetworkAndWritesNoDivergedCheckpoint) {
+  TempFolder tmp("image_diverges");
+  image::ImageTrainConfig c = tiny_run("wgan-gp", write_image_folder(tmp), tmp.sub("run"));
+  c.g_lr = c.d_lr = 1e30;  // the critic's second update of step 1 already sees overflowed weights
+  c.checkpoint_every = 1;
+  image::ImageRunOptions options;
+  options.messages = nullptr;
+  try {
+    image::run_image_training(c, options);
+    FAIL() << "a run at learning rate 1e30 did not diverge";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("the critic loss is"), std::string::npos) << what;
+    EXPECT_NE(what.find("at step 1 "), std::string::npos) << what;
+    EXPECT_NE(what.find("Nothing was updated"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(fs::exists(tmp.sub("run/checkpoint.safetensors")));  // no diverged state was saved
+  EXPECT_TRUE(fs::exists(tmp.sub("run/config.json")));
+}
 
 TEST(ImageTraining, TheRunFolderHoldsSampleGridsLossCurvesAndTheNewestCheckpoints) {
   TempFolder tmp("image_folder_files");

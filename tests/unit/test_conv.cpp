@@ -87,6 +87,7 @@ const std::vector<ConvCase>& conv_cases() {
       {{1, 2, 10, 9}, {3, 2, 7, 1}, {1, 1}, {3, 0}, {1, 1}},   // and 7x1
       {{2, 3, 11, 10}, {4, 3, 3, 2}, {2, 3}, {1, 2}, {2, 1}},  // stride, padding, dilation per dim
       {{3, 4, 5, 7}, {6, 4, 1, 1}, {1, 1}, {0, 0}, {1, 1}},    // pointwise (no unfolding)
+      {{1, 3, 4, 5}, {2, 3, 1, 1}, {1, 1}, {0, 0}, {1, 1}},    // pointwise, one image (GEMMs in place)
       {{2, 3, 8, 8}, {5, 3, 4, 4}, {2, 2}, {1, 1}, {1, 1}},    // DCGAN critic block
       {{2, 2, 6, 5}, {3, 2, 3, 3}, {2, 2}, {0, 0}, {1, 1}},    // stride that drops the last row/col
       {{1, 2, 3, 3}, {2, 2, 5, 5}, {1, 1}, {1, 1}, {1, 1}},    // kernel larger than the input, padded to fit
@@ -120,6 +121,40 @@ TEST_P(ConvTest, Conv2dMatchesNaiveLoops) {
       EXPECT_TRUE(all_close(conv2d(x, w, Tensor(), c.stride, c.padding, c.dilation),
                             naive_conv2d(x, w, Tensor(), c.stride, c.padding, c.dilation), tol, tol))
           << what << " without bias";
+    }
+}
+
+TEST_P(ConvTest, ChunkedBatchesMatchOneImageAtATime) {
+  // The CPU kernels unfold several images into one column matrix (about 1024 GEMM columns per chunk,
+  // at most 2 MiB): with 400 output pixels a chunk holds 3 images, so a batch of 7 runs as chunks of
+  // 3, 3 and 1.
+  // The forward is checked against the naive loops and both gradients against single-image calls.
+  const std::vector<ConvCase> cases = {
+      {{7, 2, 20, 20}, {3, 2, 3, 3}, {1, 1}, {1, 1}, {1, 1}},  // same-size 3x3
+      {{7, 2, 40, 40}, {3, 2, 4, 4}, {2, 2}, {1, 1}, {1, 1}},  // DCGAN critic block
+      {{7, 3, 20, 20}, {2, 3, 3, 3}, {1, 3}, {0, 2}, {1, 2}},  // stride 3 (the run-time stride loop)
+  };
+  uint64_t seed = 50;
+  for (const ConvCase& c : cases)
+    for (DType dt : {DType::f64, DType::f32}) {
+      const Tensor x = rand(c.x, seed++, dt), w = rand(c.w, seed++, dt), b = rand({c.w[0]}, seed++, dt);
+      const double tol = dt == DType::f64 ? 1e-12 : 1e-4;
+      const std::string what = "x " + shape_str(c.x) + " w " + shape_str(c.w) + " " + dtype_name(dt);
+      const Tensor y = conv2d(x, w, b, c.stride, c.padding, c.dilation);
+      EXPECT_TRUE(all_close(y, naive_conv2d(x, w, b, c.stride, c.padding, c.dilation), tol, tol)) << what;
+      const Tensor g = rand(y.shape(), seed++, dt);
+      const Size2 in_hw{c.x[2], c.x[3]}, k_hw{c.w[2], c.w[3]};
+      const Tensor gx = conv2d_input_grad(g, w, in_hw, c.stride, c.padding, c.dilation);
+      const Tensor gw = conv2d_weight_grad(x, g, k_hw, c.stride, c.padding, c.dilation);
+      Tensor gw_sum = zeros_like(gw);
+      for (int64_t n = 0; n < c.x[0]; ++n) {
+        const Tensor xn = x.slice(0, n, n + 1), gn = g.slice(0, n, n + 1);
+        EXPECT_TRUE(all_close(gx.slice(0, n, n + 1), conv2d_input_grad(gn, w, in_hw, c.stride, c.padding, c.dilation),
+                              tol, tol))
+            << what << " input gradient of image " << n;
+        gw_sum = add(gw_sum, conv2d_weight_grad(xn, gn, k_hw, c.stride, c.padding, c.dilation));
+      }
+      EXPECT_TRUE(all_close(gw, gw_sum, tol, tol)) << what << " weight gradient";
     }
 }
 

@@ -84,11 +84,11 @@ TEST(Npz, TheArchiveIsAStoredZipOfNpyMembersWithNumpysHeader) {
 }
 
 TEST(LineChart, PanelsRenderAndEmptyInputIsRefused) {
-  const std::string png =
-      plot::render_line_panels_png({plot::LinePanel{{{{0, 1, 2}, {1, 3, 2}, {200, 0, 0}}}}}, 100, 50);
+  const std::string png = plot::render_line_panels_png(
+      {plot::LinePanel{{{{0, 1, 2}, {1, 3, 2}, {200, 0, 0}, "loss"}}, "title"}}, "step", 200, 100);
   const Decoded d = decode(png);
-  EXPECT_EQ(d.width, 100);
-  EXPECT_EQ(d.height, 50);
+  EXPECT_EQ(d.width, 200);
+  EXPECT_GT(d.height, 100);  // the x-axis band under the panels
   int red = 0;
   for (size_t i = 0; i < d.rgb.size(); i += 3)
     if (d.rgb[i] > 150 && d.rgb[i + 1] < 100) ++red;

@@ -19,7 +19,7 @@ ArgParser make_parser() {
   const image::ImageTrainConfig d;
   ArgParser p("gantry image train",
               "Trains an image GAN and writes config.json, log.jsonl, samples.png (fixed latents), samples/,\n"
-              "losses.png (critic loss above, generator loss below), metrics.json and checkpoints into --out.\n"
+              "losses.png (training curves), metrics.json and checkpoints into --out.\n"
               "--model sets the networks and the settings of the paper that proposed them (docs/image-gans.md);\n"
               "every option below overrides its preset value.");
   p.option("model", "M", "dcgan | msgan | wgan-gc | wgan-gp | sngan | sagan", d.model)

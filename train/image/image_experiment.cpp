@@ -106,8 +106,9 @@ class LossHistory {
   }
   void write_png(const std::string& path) const {
     if (steps_.size() < 2) return;
-    io::write_file_atomic(path, plot::render_line_panels_png({plot::LinePanel{{{steps_, d_, {200, 40, 40}}}},
-                                                              plot::LinePanel{{{steps_, g_, {40, 70, 200}}}}}));
+    const plot::LinePanel critic{{{steps_, d_, {200, 40, 40}, "d_loss"}}, "critic loss (incl. penalties)"};
+    const plot::LinePanel generator{{{steps_, g_, {40, 70, 200}, "g_loss"}}, "generator loss (incl. extra terms)"};
+    io::write_file_atomic(path, plot::render_line_panels_png({critic, generator}, "generator step"));
   }
   nlohmann::json last() const {
     if (steps_.empty()) return nullptr;
