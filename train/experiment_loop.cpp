@@ -44,6 +44,15 @@ ExperimentLoopResult run_experiment_loop(GanTrainer& trainer, JsonLinesLog& log,
   return r;
 }
 
+void keep_training_timing(const RunFolder& folder, const std::string& metrics_file, int64_t step,
+                          nlohmann::json& metrics) {
+  if (!folder.exists(metrics_file)) return;
+  const nlohmann::json old = folder.read_json(metrics_file);
+  if (old.value("step", int64_t{-1}) != step) return;
+  for (const char* key : {"steps_per_second", "train_seconds", "train_cpu_seconds", "machine"})
+    if (old.contains(key)) metrics[key] = old[key];
+}
+
 void print_notes(const std::vector<std::string>& notes, std::FILE* stream) {
   if (!stream) return;
   for (const auto& note : notes) std::fprintf(stream, "%s\n", note.c_str());

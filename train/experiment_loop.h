@@ -41,6 +41,12 @@ struct ExperimentLoopResult {
 // when anything was trained.
 ExperimentLoopResult run_experiment_loop(GanTrainer& trainer, JsonLinesLog& log, const ExperimentLoopOptions& options);
 
+// The timing of the invocation that trained a run (steps_per_second, train_seconds,
+// train_cpu_seconds, machine), copied from the folder's `metrics_file` into `metrics` when that file
+// describes the same step: a later invocation that trained nothing (a resume at the last step) keeps it.
+void keep_training_timing(const RunFolder& folder, const std::string& metrics_file, int64_t step,
+                          nlohmann::json& metrics);
+
 // Prints one-line notes (stale files removed, a run discarded, ...) to `stream` (nullptr: none).
 void print_notes(const std::vector<std::string>& notes, std::FILE* stream);
 

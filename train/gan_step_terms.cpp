@@ -1,6 +1,7 @@
 #include "train/gan_step_terms.h"
 
 #include <sstream>
+#include <utility>
 
 #include "engine/autograd/grad_mode.h"
 #include "engine/autograd/node.h"
@@ -35,7 +36,8 @@ Tensor input_gradient_norms(const Tensor& scores, const Tensor& inputs) {
   return sqrt(add(sum(mul(flat, flat), {1}), 1e-12));
 }
 
-GradientPenalty::GradientPenalty(double weight) : weight_(weight) {
+GradientPenalty::GradientPenalty(double weight, InterpolationWeights weights)
+    : weight_(weight), weights_(std::move(weights)) {
   GANTRY_CHECK(weight > 0, "gradient penalty: the weight must be > 0, got ", weight);
 }
 
@@ -43,7 +45,9 @@ Tensor GradientPenalty::penalty(const NetworkCall& critic, const Tensor& real, c
                                 const Tensor& fake, const Tensor&, Generator& rng) {
   GANTRY_CHECK(real.shape() == fake.shape(), "gradient penalty: real batch ", shape_str(real.shape()),
                " and fake batch ", shape_str(fake.shape()), " differ in shape");
-  const Tensor eps = rand(per_sample_shape(real), rng, real.dtype(), real.device());
+  const Tensor eps = weights_ ? weights_(real) : rand(per_sample_shape(real), rng, real.dtype(), real.device());
+  GANTRY_CHECK(eps.shape() == per_sample_shape(real), "gradient penalty: interpolation weights ",
+               shape_str(eps.shape()), " for a batch ", shape_str(real.shape()), " (expected one per sample)");
   Tensor mixed;
   {
     NoGradGuard no_grad;

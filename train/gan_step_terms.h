@@ -39,13 +39,19 @@ class CriticRegularizer {
 // runs only by chance, as in the reference implementations).
 class GradientPenalty final : public CriticRegularizer {
  public:
-  explicit GradientPenalty(double weight);
+  // The interpolation weights eps for a real batch: [N, 1, ...] (one per sample), the batch's dtype
+  // and device.
+  using InterpolationWeights = std::function<Tensor(const Tensor& real)>;
+  // Unset `weights` (every run): eps ~ U[0, 1) drawn on the step's rng. Set: eps comes from it and
+  // the rng is not touched, so a test can replay the draws of a reference implementation.
+  explicit GradientPenalty(double weight, InterpolationWeights weights = {});
   Tensor penalty(const NetworkCall& critic, const Tensor& real, const Tensor& real_labels, const Tensor& fake,
                  const Tensor& fake_labels, Generator& rng) override;
   std::string describe() const override;
 
  private:
   double weight_;
+  InterpolationWeights weights_;
 };
 
 // (gamma / 2) * mean_i ||grad_x D(x_i)||^2 on the real batch.

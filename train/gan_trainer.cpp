@@ -40,6 +40,7 @@ GanTrainer::GanTrainer(nn::Module& generator, nn::Module& critic, optim::Optimiz
 
 Tensor GanTrainer::fake_labels(int64_t batch) {
   if (options_.num_classes <= 0) return {};
+  if (options_.fake_labels) return options_.fake_labels(batch);
   return randint(0, options_.num_classes, {batch}, rng_, generator_params_.front().device());
 }
 

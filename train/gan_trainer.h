@@ -33,6 +33,9 @@ struct GanTrainerOptions {
   // Class-conditional runs: fakes get labels drawn uniformly from [0, num_classes), real batches
   // bring theirs (DataSampler::sample_batch), and both networks are called with them.
   int64_t num_classes = 0;
+  // The fakes' labels for a batch of that size; unset (every run): uniform draws on the trainer's rng.
+  // Set, it replaces those draws (the rng is not touched), so a test can replay a reference's labels.
+  std::function<Tensor(int64_t batch)> fake_labels;
   // How the networks are called; unset: the modules' forward(x), labels ignored.
   NetworkCall generate, score;
   std::vector<std::shared_ptr<CriticRegularizer>> critic_regularizers;

@@ -219,6 +219,15 @@ LOSSES = {
 }
 
 
+def write_gan_golden(file_name, tensors, meta, gen, critic):
+    """Writes tests/data/<file_name> and says what it holds."""
+    path = os.path.join(DATA, file_name)
+    write_safetensors(path, tensors, meta)
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    print("wrote %s (%d tensors, %d bytes; G %d, D %d parameters)" %
+          (os.path.normpath(path), len(tensors), os.path.getsize(path), count(gen), count(critic)))
+
+
 def run_case(name, gen, critic, latent, loss, conditional, gp=False):
     randomise(gen)
     randomise(critic)
@@ -257,11 +266,7 @@ def run_case(name, gen, critic, latent, loss, conditional, gp=False):
     meta = {"generator": "tests/golden/make_image_models_golden.py", "torch": torch.__version__, "case": name,
             "loss": loss, "gradient_penalty": str(GP_WEIGHT if gp else 0.0), "latent_dim": str(latent),
             "num_classes": str(NUM_CLASSES if conditional else 0)}
-    path = os.path.join(DATA, "image_models_%s_golden.safetensors" % name)
-    write_safetensors(path, tensors, meta)
-    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
-    print("wrote %s (%d tensors, %d bytes; G %d, D %d parameters)" %
-          (os.path.normpath(path), len(tensors), os.path.getsize(path), count(gen), count(critic)))
+    write_gan_golden("image_models_%s_golden.safetensors" % name, tensors, meta, gen, critic)
 
 
 def main():

@@ -7,7 +7,7 @@
 //   dcgan    Radford et al. 2016: non-saturating loss, Adam 2e-4 (0.5, 0.999), 1 critic step
 //   wgan-gc  Arjovsky et al. 2017: Wasserstein loss, RMSprop 5e-5, weights clipped to 0.01, 5 critic steps
 //   wgan-gp  Gulrajani et al. 2017: Wasserstein loss + gradient penalty 10, Adam 1e-4 (0, 0.9), 5 critic
-//            steps, a critic without batch norm (layer norm)
+//            steps, a critic without normalisation (their DCGAN-like CIFAR-10 networks)
 //   msgan    Mao et al. 2019: DCGAN + the mode-seeking term (weight 1)
 //   sngan    Miyato et al. 2018: ResNet, hinge loss, Adam 2e-4 (0, 0.9), 5 critic steps, linear decay
 //   sagan    Zhang et al. 2019: ResNet + self-attention, spectral norm in G and D, hinge, TTUR

@@ -277,6 +277,7 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
                          {"train_seconds", ran.seconds},
                          {"train_cpu_seconds", ran.cpu_seconds},
                          {"machine", this_machine().to_json()}};
+  if (!ran.trained) train::keep_training_timing(folder, kImageMetricsFile, ran.steps_done, metrics);
   folder.write_json(kImageMetricsFile, metrics);
   return result;
 }

@@ -40,15 +40,6 @@ std::unique_ptr<train::DataSampler> make_data_sampler(const MogTrainConfig& c,
   return std::make_unique<train::CoresetDataSampler>(std::move(source), train::CoresetFactor{c.fx, c.anneal, c.steps});
 }
 
-// The timing of the invocation that trained a run, kept when a later invocation only re-evaluates it.
-void keep_training_timing(const train::RunFolder& folder, int64_t step, nlohmann::json& metrics) {
-  if (!folder.exists(kMetricsFile)) return;
-  const nlohmann::json old = folder.read_json(kMetricsFile);
-  if (old.value("step", int64_t{-1}) != step) return;
-  for (const char* key : {"steps_per_second", "train_seconds", "train_cpu_seconds", "machine"})
-    if (old.contains(key)) metrics[key] = old[key];
-}
-
 }  // namespace
 
 MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& options) {
@@ -142,7 +133,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
                          // The trajectory of a seed depends on the CPU's BLAS kernels: name them.
                          {"machine", this_machine().to_json()},
                          {"history", eval_history}};
-  if (!trained) keep_training_timing(folder, result.steps_done, metrics);
+  if (!trained) train::keep_training_timing(folder, kMetricsFile, result.steps_done, metrics);
   folder.write_json(kMetricsFile, metrics);
   if (options.write_samples_png)
     plot::write_mog_scatter_png(folder.file(kSamplesFile), final_eval.samples, mixture);
