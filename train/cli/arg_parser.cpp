@@ -130,4 +130,14 @@ std::vector<std::string> ArgParser::list(const std::string& name) const {
   return out;
 }
 
+void ArgParser::assign_if_given(const std::string& name, int64_t& field) const {
+  if (given(name)) field = int64(name);
+}
+void ArgParser::assign_if_given(const std::string& name, double& field) const {
+  if (given(name)) field = real(name);
+}
+void ArgParser::assign_if_given(const std::string& name, std::string& field) const {
+  if (given(name)) field = str(name);
+}
+
 }  // namespace gantry::cli

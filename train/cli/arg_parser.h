@@ -27,6 +27,10 @@ class ArgParser {
   std::string str(const std::string& name) const;  // value or default; throws when neither
   int64_t int64(const std::string& name) const;
   double real(const std::string& name) const;
+  // Sets `field` to the option's value when it was given on the command line (else leaves it).
+  void assign_if_given(const std::string& name, int64_t& field) const;
+  void assign_if_given(const std::string& name, double& field) const;
+  void assign_if_given(const std::string& name, std::string& field) const;
   // Comma-separated; throws naming the option for an empty value or an empty entry ("25,,64").
   std::vector<std::string> list(const std::string& name) const;
 

@@ -6,6 +6,7 @@
 #include "train/cli/arg_parser.h"
 #include "train/cli/command_line.h"
 #include "train/cli/image_commands.h"
+#include "train/cli/method_options.h"
 #include "train/image/image_experiment.h"
 #include "train/recorded_run.h"
 #include "train/run_folder_taking.h"
@@ -72,75 +73,50 @@ ArgParser make_parser() {
 }
 
 void apply_given_options(const ArgParser& p, image::ImageTrainConfig& c) {
-  const auto set_int = [&](const char* name, int64_t& field) {
-    if (p.given(name)) field = p.int64(name);
-  };
-  const auto set_real = [&](const char* name, double& field) {
-    if (p.given(name)) field = p.real(name);
-  };
-  const auto set_str = [&](const char* name, std::string& field) {
-    if (p.given(name)) field = p.str(name);
-  };
-  set_str("dataset", c.dataset);
-  set_int("image-size", c.image_size);
+  p.assign_if_given("dataset", c.dataset);
+  p.assign_if_given("image-size", c.image_size);
   if (p.flag_set("conditional")) c.conditional = true;
-  set_int("latent-dim", c.latent_dim);
-  set_int("g-width", c.g_width);
-  set_int("d-width", c.d_width);
+  p.assign_if_given("latent-dim", c.latent_dim);
+  p.assign_if_given("g-width", c.g_width);
+  p.assign_if_given("d-width", c.d_width);
   if (p.flag_set("flip")) c.random_flip = true;
-  set_int("steps", c.steps);
-  set_int("batch", c.batch);
+  p.assign_if_given("steps", c.steps);
+  p.assign_if_given("batch", c.batch);
   if (p.given("seed")) {
     const int64_t seed = p.int64("seed");
     GANTRY_CHECK(seed >= 0, "--seed: must be >= 0, got ", seed);
     c.seed = static_cast<uint64_t>(seed);
   }
-  set_str("loss", c.loss);
-  set_str("optimizer", c.optimizer);
-  set_real("g-lr", c.g_lr);
-  set_real("d-lr", c.d_lr);
-  set_real("beta1", c.beta1);
-  set_real("beta2", c.beta2);
-  set_str("lr-decay", c.lr_decay);
-  set_int("d-steps", c.d_steps);
-  set_real("gp-weight", c.gp_weight);
-  set_real("r1-gamma", c.r1_gamma);
-  set_real("clip", c.clip);
-  set_real("ms-weight", c.ms_weight);
-  set_real("ema-decay", c.ema_decay);
-  set_int("ema-start", c.ema_start);
-  GANTRY_CHECK(!(p.flag_set("topk") && p.flag_set("bottomk")), "--topk and --bottomk are mutually exclusive");
-  if (p.flag_set("topk")) c.selection = train::BatchSelection::top_k;
-  if (p.flag_set("bottomk")) c.selection = train::BatchSelection::bottom_k;
-  set_str("topk-target", c.topk_target);
-  set_real("gamma", c.gamma);
-  set_str("nu", c.nu);
-  set_int("decay-every", c.decay_every);
-  if (p.flag_set("coreset-prior")) c.coreset_prior = true;
-  set_real("fz", c.fz);
-  if (p.flag_set("coreset-data")) c.coreset_data = true;
-  set_real("fx", c.fx);
-  set_int("sample-every", c.sample_every);
-  set_int("checkpoint-every", c.checkpoint_every);
-  set_int("keep-checkpoints", c.keep_checkpoints);
-  set_int("log-every", c.log_every);
+  p.assign_if_given("loss", c.loss);
+  p.assign_if_given("optimizer", c.optimizer);
+  p.assign_if_given("g-lr", c.g_lr);
+  p.assign_if_given("d-lr", c.d_lr);
+  p.assign_if_given("beta1", c.beta1);
+  p.assign_if_given("beta2", c.beta2);
+  p.assign_if_given("lr-decay", c.lr_decay);
+  p.assign_if_given("d-steps", c.d_steps);
+  p.assign_if_given("gp-weight", c.gp_weight);
+  p.assign_if_given("r1-gamma", c.r1_gamma);
+  p.assign_if_given("clip", c.clip);
+  p.assign_if_given("ms-weight", c.ms_weight);
+  p.assign_if_given("ema-decay", c.ema_decay);
+  p.assign_if_given("ema-start", c.ema_start);
+  apply_method_options(p, c);
+  p.assign_if_given("sample-every", c.sample_every);
+  p.assign_if_given("checkpoint-every", c.checkpoint_every);
+  p.assign_if_given("keep-checkpoints", c.keep_checkpoints);
+  p.assign_if_given("log-every", c.log_every);
   if (p.given("threads")) c.threads = static_cast<int>(p.int64("threads"));
-  set_str("device", c.device);
+  p.assign_if_given("device", c.device);
   c.out = p.str("out");
 }
 
 // Options of a feature that is off would be stored without effect; they are refused instead.
 void refuse_options_of_features_that_are_off(const ArgParser& p, const image::ImageTrainConfig& c) {
-  const auto refuse_unless = [&](bool feature_on, const char* name, const char* needs) {
-    GANTRY_CHECK(!p.given(name) || feature_on, "--", name, " applies only with ", needs,
-                 ", which this run does not use; drop --", name, " or add ", needs);
-  };
-  for (const char* name : {"topk-target", "gamma", "nu", "decay-every"})
-    refuse_unless(c.selection != train::BatchSelection::full, name, "--topk or --bottomk");
-  refuse_unless(c.coreset_prior, "fz", "--coreset-prior");
-  refuse_unless(c.coreset_data, "fx", "--coreset-data");
-  for (const char* name : {"beta1", "beta2"}) refuse_unless(c.optimizer == "adam", name, "--optimizer adam");
-  refuse_unless(c.ema_decay > 0, "ema-start", "--ema-decay");
+  refuse_method_options_that_are_off(p, c);
+  for (const char* name : {"beta1", "beta2"})
+    refuse_unless_feature_on(p, c.optimizer == "adam", name, "--optimizer adam");
+  refuse_unless_feature_on(p, c.ema_decay > 0, "ema-start", "--ema-decay");
 }
 
 image::ImageTrainConfig config_from(const ArgParser& p) {

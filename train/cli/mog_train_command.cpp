@@ -5,6 +5,7 @@
 #include "engine/core/error.h"
 #include "train/cli/arg_parser.h"
 #include "train/cli/command_line.h"
+#include "train/cli/method_options.h"
 #include "train/cli/mog_commands.h"
 #include "train/mog/mog_experiment.h"
 #include "train/mog/mog_run_folder.h"
@@ -60,61 +61,34 @@ ArgParser make_parser() {
 // Sets every setting whose option was given on the command line, leaving the others as they are in
 // `c` (the defaults for a new run, the recorded run's settings for --resume).
 void apply_given_options(const ArgParser& p, mog::MogTrainConfig& c) {
-  const auto set_int = [&](const char* name, int64_t& field) {
-    if (p.given(name)) field = p.int64(name);
-  };
-  const auto set_real = [&](const char* name, double& field) {
-    if (p.given(name)) field = p.real(name);
-  };
-  const auto set_str = [&](const char* name, std::string& field) {
-    if (p.given(name)) field = p.str(name);
-  };
-  set_int("modes", c.modes);
-  set_int("steps", c.steps);
-  set_int("batch", c.batch);
+  p.assign_if_given("modes", c.modes);
+  p.assign_if_given("steps", c.steps);
+  p.assign_if_given("batch", c.batch);
   if (p.given("seed")) {
     const int64_t seed = p.int64("seed");
     GANTRY_CHECK(seed >= 0, "--seed: must be >= 0, got ", seed);
     c.seed = static_cast<uint64_t>(seed);
   }
-  set_str("loss", c.loss);
-  set_real("lr", c.lr);
-  set_real("beta1", c.beta1);
-  set_real("beta2", c.beta2);
-  set_int("d-steps", c.d_steps);
-  GANTRY_CHECK(!(p.flag_set("topk") && p.flag_set("bottomk")), "--topk and --bottomk are mutually exclusive");
-  if (p.flag_set("topk")) c.selection = mog::BatchSelection::top_k;
-  if (p.flag_set("bottomk")) c.selection = mog::BatchSelection::bottom_k;
-  set_str("topk-target", c.topk_target);
-  set_real("gamma", c.gamma);
-  set_str("nu", c.nu);
-  set_int("decay-every", c.decay_every);
-  if (p.flag_set("coreset-prior")) c.coreset_prior = true;
-  set_real("fz", c.fz);
-  if (p.flag_set("coreset-data")) c.coreset_data = true;
-  set_real("fx", c.fx);
+  p.assign_if_given("loss", c.loss);
+  p.assign_if_given("lr", c.lr);
+  p.assign_if_given("beta1", c.beta1);
+  p.assign_if_given("beta2", c.beta2);
+  p.assign_if_given("d-steps", c.d_steps);
+  apply_method_options(p, c);
   if (p.flag_set("anneal")) c.anneal = true;
-  set_int("eval-every", c.eval_every);
-  set_int("eval-samples", c.eval_samples);
-  set_int("log-every", c.log_every);
-  set_int("checkpoint-every", c.checkpoint_every);
+  p.assign_if_given("eval-every", c.eval_every);
+  p.assign_if_given("eval-samples", c.eval_samples);
+  p.assign_if_given("log-every", c.log_every);
+  p.assign_if_given("checkpoint-every", c.checkpoint_every);
   if (p.given("threads")) c.threads = static_cast<int>(p.int64("threads"));
-  set_str("device", c.device);
+  p.assign_if_given("device", c.device);
   c.out = p.str("out");
 }
 
 // Options of a feature that is off would be stored without effect; they are refused instead.
 void refuse_options_of_features_that_are_off(const ArgParser& p, const mog::MogTrainConfig& c) {
-  const auto refuse_unless = [&](bool feature_on, const char* name, const char* needs) {
-    GANTRY_CHECK(!p.given(name) || feature_on, "--", name, " applies only with ", needs,
-                 ", which this run does not use; drop --", name, " or add ", needs);
-  };
-  const bool top_k = c.selection != mog::BatchSelection::full;
-  for (const char* name : {"topk-target", "gamma", "nu", "decay-every"})
-    refuse_unless(top_k, name, "--topk or --bottomk");
-  refuse_unless(c.coreset_prior, "fz", "--coreset-prior");
-  refuse_unless(c.coreset_data, "fx", "--coreset-data");
-  refuse_unless(c.coreset_prior || c.coreset_data, "anneal", "--coreset-prior or --coreset-data");
+  refuse_method_options_that_are_off(p, c);
+  refuse_unless_feature_on(p, c.coreset_prior || c.coreset_data, "anneal", "--coreset-prior or --coreset-data");
 }
 
 // A new run: the defaults with the given options. With --resume: the run recorded in --out with the

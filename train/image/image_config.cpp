@@ -8,6 +8,7 @@
 #include "engine/io/json_integer.h"
 #include "models/image_gan_models.h"
 #include "train/losses.h"
+#include "train/method_settings.h"
 #include "train/mog/mog_config.h"
 #include "train/samplers.h"
 #include "train/topk_schedule.h"
@@ -82,18 +83,7 @@ void ImageTrainConfig::validate() const {
   GANTRY_CHECK(ema_start >= 0, "--ema-start: must be >= 0, got ", ema_start);
   GANTRY_CHECK(batch >= 2, "--batch: must be >= 2, got ", batch);
   GANTRY_CHECK(steps >= 1, "--steps: must be >= 1, got ", steps);
-  if (selection != BatchSelection::full) {
-    train::parse_selection_target(topk_target);
-    GANTRY_CHECK(gamma > 0 && gamma <= 1, "--gamma: must be in (0, 1], got ", gamma);
-    GANTRY_CHECK(decay_every >= 0, "--decay-every: must be >= 0 (0: once per epoch), got ", decay_every);
-    try {
-      nu_count();
-    } catch (const Error& e) {
-      GANTRY_FAIL("--nu: ", e.what());
-    }
-  }
-  if (coreset_prior) train::check_coreset_factor("--fz", "prior", fz, batch);
-  if (coreset_data) train::check_coreset_factor("--fx", "data", fx, batch);
+  train::validate_method_settings(*this, /*min_decay_every=*/0);
   GANTRY_CHECK(sample_every >= 0, "--sample-every: must be >= 0, got ", sample_every);
   GANTRY_CHECK(checkpoint_every >= 0, "--checkpoint-every: must be >= 0, got ", checkpoint_every);
   GANTRY_CHECK(keep_checkpoints >= 0, "--keep-checkpoints: must be >= 0, got ", keep_checkpoints);
@@ -103,27 +93,31 @@ void ImageTrainConfig::validate() const {
   GANTRY_CHECK(!out.empty(), "--out: a run folder is required");
 }
 
-std::string ImageTrainConfig::method_name() const {
-  std::string name;
-  if (selection != BatchSelection::full) name = batch_selection_name(selection);
-  if (coreset_prior || coreset_data) {
-    if (!name.empty()) name += " + ";
-    name += "core-set";
-    if (!(coreset_prior && coreset_data)) name += coreset_prior ? " (prior)" : " (data)";
-  }
-  return name.empty() ? "baseline" : name;
-}
+std::string ImageTrainConfig::method_name() const { return train::method_name_of(*this); }
 
 nlohmann::json ImageTrainConfig::identity_json() const {
-  nlohmann::json j{{"model", model},         {"dataset", dataset},     {"image_size", image_size},
-                   {"conditional", conditional}, {"latent_dim", latent_dim}, {"g_width", g_width},
-                   {"d_width", d_width},     {"random_flip", random_flip}, {"loss", loss},
-                   {"optimizer", optimizer}, {"g_lr", g_lr},           {"d_lr", d_lr},
-                   {"lr_decay", lr_decay},   {"d_steps", d_steps},     {"gp_weight", gp_weight},
-                   {"r1_gamma", r1_gamma},   {"clip", clip},           {"ms_weight", ms_weight},
-                   {"ema_decay", ema_decay}, {"batch", batch},         {"seed", seed},
-                   {"selection", batch_selection_name(selection)},     {"coreset_prior", coreset_prior},
-                   {"coreset_data", coreset_data}};
+  nlohmann::json j{{"model", model},
+                   {"dataset", dataset},
+                   {"image_size", image_size},
+                   {"conditional", conditional},
+                   {"latent_dim", latent_dim},
+                   {"g_width", g_width},
+                   {"d_width", d_width},
+                   {"random_flip", random_flip},
+                   {"loss", loss},
+                   {"optimizer", optimizer},
+                   {"g_lr", g_lr},
+                   {"d_lr", d_lr},
+                   {"lr_decay", lr_decay},
+                   {"d_steps", d_steps},
+                   {"gp_weight", gp_weight},
+                   {"r1_gamma", r1_gamma},
+                   {"clip", clip},
+                   {"ms_weight", ms_weight},
+                   {"ema_decay", ema_decay},
+                   {"batch", batch},
+                   {"seed", seed}};
+  train::add_method_identity(*this, j);
   // The settings of a feature that is off do not change the run, so they are not part of it.
   if (optimizer == "adam") {
     j["beta1"] = beta1;
@@ -131,14 +125,6 @@ nlohmann::json ImageTrainConfig::identity_json() const {
   }
   if (lr_decay != "none") j["steps"] = steps;  // the decay's length is part of the run
   if (ema_decay > 0) j["ema_start"] = ema_start;
-  if (selection != BatchSelection::full) {
-    j["topk_target"] = topk_target;
-    j["gamma"] = gamma;
-    j["nu"] = nu;
-    j["decay_every"] = decay_every;
-  }
-  if (coreset_prior) j["fz"] = fz;
-  if (coreset_data) j["fx"] = fx;
   return j;
 }
 

@@ -9,6 +9,7 @@
 #include "engine/io/json_integer.h"
 #include "train/data/mixture_of_gaussians.h"
 #include "train/losses.h"
+#include "train/method_settings.h"
 #include "train/mog/mog_run_kind.h"
 #include "train/topk_schedule.h"
 #include "train/update_policy.h"
@@ -27,18 +28,7 @@ void MogTrainConfig::validate() const {
   GANTRY_CHECK(beta1 >= 0 && beta1 < 1, "--beta1: must be in [0, 1), got ", beta1);
   GANTRY_CHECK(beta2 >= 0 && beta2 < 1, "--beta2: must be in [0, 1), got ", beta2);
   GANTRY_CHECK(d_steps >= 1, "--d-steps: must be >= 1, got ", d_steps);
-  if (selection != BatchSelection::full) {
-    train::parse_selection_target(topk_target);
-    GANTRY_CHECK(gamma > 0 && gamma <= 1, "--gamma: must be in (0, 1], got ", gamma);
-    GANTRY_CHECK(decay_every >= 1, "--decay-every: must be >= 1, got ", decay_every);
-    try {
-      nu_count();
-    } catch (const Error& e) {
-      GANTRY_FAIL("--nu: ", e.what());
-    }
-  }
-  if (coreset_prior) train::check_coreset_factor("--fz", "prior", fz, batch);
-  if (coreset_data) train::check_coreset_factor("--fx", "data", fx, batch);
+  train::validate_method_settings(*this, /*min_decay_every=*/1);
   GANTRY_CHECK(eval_every >= 0, "--eval-every: must be >= 0, got ", eval_every);
   GANTRY_CHECK(eval_samples >= 1, "--eval-samples: must be >= 1, got ", eval_samples);
   GANTRY_CHECK(log_every >= 0, "--log-every: must be >= 0, got ", log_every);
@@ -69,38 +59,13 @@ Device parse_available_device(const std::string& text) {
   return dev;
 }
 
-std::string MogTrainConfig::method_name() const {
-  std::string name;
-  if (selection != BatchSelection::full) name = batch_selection_name(selection);
-  if (coreset_prior || coreset_data) {
-    if (!name.empty()) name += " + ";
-    name += "core-set";
-    if (!(coreset_prior && coreset_data)) name += coreset_prior ? " (prior)" : " (data)";
-  }
-  return name.empty() ? "baseline" : name;
-}
+std::string MogTrainConfig::method_name() const { return train::method_name_of(*this); }
 
 nlohmann::json MogTrainConfig::identity_json() const {
-  nlohmann::json j{{"modes", modes},
-                   {"batch", batch},
-                   {"seed", seed},
-                   {"loss", loss},
-                   {"lr", lr},
-                   {"beta1", beta1},
-                   {"beta2", beta2},
-                   {"d_steps", d_steps},
-                   {"selection", batch_selection_name(selection)},
-                   {"coreset_prior", coreset_prior},
-                   {"coreset_data", coreset_data}};
+  nlohmann::json j{{"modes", modes}, {"batch", batch}, {"seed", seed},   {"loss", loss},
+                   {"lr", lr},       {"beta1", beta1}, {"beta2", beta2}, {"d_steps", d_steps}};
+  train::add_method_identity(*this, j);
   // The settings of a feature that is off do not change the run, so they are not part of it.
-  if (selection != BatchSelection::full) {
-    j["topk_target"] = topk_target;
-    j["gamma"] = gamma;
-    j["nu"] = nu;
-    j["decay_every"] = decay_every;
-  }
-  if (coreset_prior) j["fz"] = fz;
-  if (coreset_data) j["fx"] = fx;
   if (coreset_prior || coreset_data) j["anneal"] = anneal;
   return j;
 }
