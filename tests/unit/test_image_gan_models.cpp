@@ -85,12 +85,12 @@ double std_of(const Tensor& t) {
   return std::sqrt(s / static_cast<double>(v.size() - 1));
 }
 
-const Tensor& entry(const nn::Module& m, const std::string& name) {
-  static const Tensor missing;
+// By value: named_parameters() returns a temporary list, so a reference into it would dangle.
+Tensor entry(const nn::Module& m, const std::string& name) {
   for (const auto& [n, t] : m.named_parameters())
     if (n == name) return t;
   ADD_FAILURE() << "no parameter " << name;
-  return missing;
+  return Tensor();
 }
 
 // Glorot uniform: std = gain * sqrt(2 / (fan_in + fan_out)).
