@@ -49,4 +49,9 @@ std::string repeat_command_line(const std::vector<std::string>& subcommand, cons
   return shell_command_line(words);
 }
 
+std::string resume_command_line(const std::vector<std::string>& subcommand, std::vector<std::string> args) {
+  args.erase(std::remove(args.begin(), args.end(), "--restart"), args.end());
+  return repeat_command_line(subcommand, args, "--resume");
+}
+
 }  // namespace gantry::cli

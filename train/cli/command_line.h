@@ -13,4 +13,8 @@ std::string shell_command_line(const std::vector<std::string>& words);
 std::string repeat_command_line(const std::vector<std::string>& subcommand, const std::vector<std::string>& args,
                                 const std::string& extra_flag = "");
 
+// The command that resumes an interrupted training invocation: repeat_command_line with --resume
+// added and any --restart dropped (repeating it would discard the run being resumed).
+std::string resume_command_line(const std::vector<std::string>& subcommand, std::vector<std::string> args);
+
 }  // namespace gantry::cli

@@ -135,11 +135,6 @@ image::ImageTrainConfig config_from(const ArgParser& p) {
   return c;
 }
 
-std::vector<std::string> without_restart(std::vector<std::string> args) {
-  args.erase(std::remove(args.begin(), args.end(), "--restart"), args.end());
-  return args;
-}
-
 }  // namespace
 
 image::ImageTrainConfig parse_image_train_config(const std::vector<std::string>& args) {
@@ -170,7 +165,7 @@ int image_train_command(const std::vector<std::string>& args) {
   if (r.stopped) {
     std::printf("image train: stopped by %s at step %lld/%lld; the checkpoint is saved. To resume, run:\n  %s\n",
                 stop.signal_name(), static_cast<long long>(r.steps_done), static_cast<long long>(config.steps),
-                repeat_command_line({"image", "train"}, without_restart(args), "--resume").c_str());
+                resume_command_line({"image", "train"}, args).c_str());
     return stop.exit_status();
   }
   std::printf("%lld steps, %.2f steps/s\nrun folder: %s (samples.png, losses.png, metrics.json, log.jsonl)\n",

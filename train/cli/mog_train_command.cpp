@@ -102,12 +102,6 @@ mog::MogTrainConfig config_from(const ArgParser& p) {
   return c;
 }
 
-// The arguments of this invocation for its resume command: a --restart must not be repeated.
-std::vector<std::string> without_restart(std::vector<std::string> args) {
-  args.erase(std::remove(args.begin(), args.end(), "--restart"), args.end());
-  return args;
-}
-
 }  // namespace
 
 mog::MogTrainConfig parse_mog_train_config(const std::vector<std::string>& args) {
@@ -137,7 +131,7 @@ int mog_train_command(const std::vector<std::string>& args) {
   if (r.stopped) {
     std::printf("mog train: stopped by %s at step %lld/%lld; the checkpoint is saved. To resume, run:\n  %s\n",
                 stop.signal_name(), static_cast<long long>(r.steps_done), static_cast<long long>(config.steps),
-                repeat_command_line({"mog", "train"}, without_restart(args), "--resume").c_str());
+                resume_command_line({"mog", "train"}, args).c_str());
     return stop.exit_status();
   }
   std::printf("high-quality %.2f%%  modes recovered %.2f%% (%lld/%lld)  within-mode std %.4f  %.1f steps/s\n",
