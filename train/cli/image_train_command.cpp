@@ -7,6 +7,7 @@
 #include "train/cli/command_line.h"
 #include "train/cli/image_commands.h"
 #include "train/cli/method_options.h"
+#include "train/image/image_embedder.h"
 #include "train/image/image_experiment.h"
 #include "train/recorded_run.h"
 #include "train/run_folder_taking.h"
@@ -15,6 +16,20 @@
 namespace gantry::cli {
 
 namespace {
+
+std::string embedding_help() {
+  std::string names;
+  for (const auto& e : image::image_embedders())
+    names += (names.empty() ? "" : " | ") + e.name + (e.available ? "" : " (not yet available)");
+  return "data core-set embedding: " + names;
+}
+
+// --coreset-dim takes a count or "none" (no projection, the same as 0).
+int64_t coreset_dim_of(const ArgParser& p) {
+  const std::string v = p.str("coreset-dim");
+  if (v == "none") return 0;
+  return p.int64("coreset-dim");
+}
 
 ArgParser make_parser() {
   const image::ImageTrainConfig d;
@@ -57,11 +72,18 @@ ArgParser make_parser() {
       .option("decay-every", "N", "generator steps between k decays (0: once per epoch)", "0")
       .flag("coreset-prior", "core-set the latents: draw fz*B, keep B by greedy k-center")
       .option("fz", "F", "prior core-set factor", "4")
-      .flag("coreset-data", "core-set the real batch on pixel embeddings: draw fx*B images, keep B")
+      .flag("coreset-data", "core-set the real batch: draw fx*B images, keep B by their cached embeddings")
       .option("fx", "F", "data core-set factor", "8")
+      .option("coreset-embedding", "E", embedding_help(), d.coreset_embedding)
+      .option("coreset-dim", "D", "random projection of the embeddings to D dims (0 or none: unprojected)",
+              std::to_string(d.coreset_dim))
+      .option("coreset-projection-seed", "S", "seed of the fixed Gaussian projection matrix",
+              std::to_string(d.coreset_projection_seed))
+      .option("embedding-cache", "DIR", "embedding cache folder (default: <data cache>/embeddings)")
       .option("sample-every", "N", "sample grid every N steps (0: at the end only)", std::to_string(d.sample_every))
       .option("checkpoint-every", "N", "checkpoint every N steps (and at the end)", std::to_string(d.checkpoint_every))
-      .option("keep-checkpoints", "N", "step-numbered checkpoints kept in checkpoints/", std::to_string(d.keep_checkpoints))
+      .option("keep-checkpoints", "N", "step-numbered checkpoints kept in checkpoints/",
+              std::to_string(d.keep_checkpoints))
       .option("log-every", "N", "log.jsonl record every N steps", std::to_string(d.log_every))
       .option("out", "DIR", "run folder (one that holds a run needs --resume or --restart)")
       .option("threads", "N", "BLAS threads", std::to_string(d.threads))
@@ -102,6 +124,13 @@ void apply_given_options(const ArgParser& p, image::ImageTrainConfig& c) {
   p.assign_if_given("ema-decay", c.ema_decay);
   p.assign_if_given("ema-start", c.ema_start);
   apply_method_options(p, c);
+  p.assign_if_given("coreset-embedding", c.coreset_embedding);
+  if (p.given("coreset-dim")) c.coreset_dim = coreset_dim_of(p);
+  if (p.given("coreset-projection-seed")) {
+    const int64_t seed = p.int64("coreset-projection-seed");
+    GANTRY_CHECK(seed >= 0, "--coreset-projection-seed: must be >= 0, got ", seed);
+    c.coreset_projection_seed = static_cast<uint64_t>(seed);
+  }
   p.assign_if_given("sample-every", c.sample_every);
   p.assign_if_given("checkpoint-every", c.checkpoint_every);
   p.assign_if_given("keep-checkpoints", c.keep_checkpoints);
@@ -114,6 +143,10 @@ void apply_given_options(const ArgParser& p, image::ImageTrainConfig& c) {
 // Options of a feature that is off would be stored without effect; they are refused instead.
 void refuse_options_of_features_that_are_off(const ArgParser& p, const image::ImageTrainConfig& c) {
   refuse_method_options_that_are_off(p, c);
+  for (const char* name : {"coreset-embedding", "coreset-dim", "coreset-projection-seed"})
+    refuse_unless_feature_on(p, c.coreset_data, name, "--coreset-data");
+  refuse_unless_feature_on(p, !c.coreset_data || c.coreset_dim > 0, "coreset-projection-seed",
+                           "a projection (--coreset-dim above 0)");
   for (const char* name : {"beta1", "beta2"})
     refuse_unless_feature_on(p, c.optimizer == "adam", name, "--optimizer adam");
   refuse_unless_feature_on(p, c.ema_decay > 0, "ema-start", "--ema-decay");
@@ -153,6 +186,7 @@ int image_train_command(const std::vector<std::string>& args) {
   options.restart = parser.flag_set("restart");
   options.progress = parser.flag_set("quiet") ? nullptr : stdout;
   if (parser.given("data-cache")) options.data_cache = parser.str("data-cache");
+  if (parser.given("embedding-cache")) options.embedding_cache = parser.str("embedding-cache");
   if (options.progress)
     std::printf("image train: %s on %s (%lldx%lld), %s, %lld steps, batch %lld, seed %llu -> %s\n",
                 config.model.c_str(), config.dataset.c_str(), static_cast<long long>(config.image_size),

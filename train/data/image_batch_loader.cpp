@@ -5,6 +5,7 @@
 
 #include "engine/core/error.h"
 #include "engine/random/philox.h"
+#include "train/data/in_memory_image_dataset.h"
 
 namespace gantry::data {
 
@@ -222,6 +223,14 @@ ImageBatch draw_uniform(const ImageDataset& dataset, int64_t n, Generator& gen, 
     for (int64_t i = 0; i < n; ++i) flips.push_back(u.data_ptr<float>()[i] < 0.5f);
   }
   return assemble_batch(dataset, indices, flips);
+}
+
+ImageBatch gather_examples(const ImageDataset& dataset, const std::vector<int64_t>& indices,
+                           const std::vector<bool>& flips, int64_t threads) {
+  GANTRY_CHECK(flips.empty() || flips.size() == indices.size(), "gather_examples: ", flips.size(), " flips for ",
+               indices.size(), " indices");
+  for (int64_t i : indices) check_image_index(dataset.info(), i);
+  return assemble_batch(dataset, indices, flips, threads);
 }
 
 }  // namespace gantry::data

@@ -85,5 +85,8 @@ class ImageBatchLoader {
 // Uniform draws with replacement for core-set pools: n examples as an ImageBatch, using `gen` (indices,
 // then flips when random_flip).
 ImageBatch draw_uniform(const ImageDataset& dataset, int64_t n, Generator& gen, bool random_flip);
+// The examples at `indices` as one batch, example i flipped when flips[i] (flips empty: none).
+ImageBatch gather_examples(const ImageDataset& dataset, const std::vector<int64_t>& indices,
+                           const std::vector<bool>& flips = {}, int64_t threads = 1);
 
 }  // namespace gantry::data

@@ -7,6 +7,7 @@
 #include "engine/io/digest.h"
 #include "engine/io/json_integer.h"
 #include "models/image_gan_models.h"
+#include "train/image/image_embedder.h"
 #include "train/losses.h"
 #include "train/method_settings.h"
 #include "train/mog/mog_config.h"
@@ -84,6 +85,11 @@ void ImageTrainConfig::validate() const {
   GANTRY_CHECK(batch >= 2, "--batch: must be >= 2, got ", batch);
   GANTRY_CHECK(steps >= 1, "--steps: must be >= 1, got ", steps);
   train::validate_method_settings(*this, /*min_decay_every=*/0);
+  if (coreset_data) {
+    check_image_embedder_name(coreset_embedding, "--coreset-embedding");
+    GANTRY_CHECK(coreset_dim >= 0 && coreset_dim <= kMaxCoresetDim, "--coreset-dim: must be in [0, ", kMaxCoresetDim,
+                 "] (0 or none: no projection), got ", coreset_dim);
+  }
   GANTRY_CHECK(sample_every >= 0, "--sample-every: must be >= 0, got ", sample_every);
   GANTRY_CHECK(checkpoint_every >= 0, "--checkpoint-every: must be >= 0, got ", checkpoint_every);
   GANTRY_CHECK(keep_checkpoints >= 0, "--keep-checkpoints: must be >= 0, got ", keep_checkpoints);
@@ -118,6 +124,11 @@ nlohmann::json ImageTrainConfig::identity_json() const {
                    {"batch", batch},
                    {"seed", seed}};
   train::add_method_identity(*this, j);
+  if (coreset_data) {
+    j["coreset_embedding"] = coreset_embedding;
+    j["coreset_dim"] = coreset_dim;
+    if (coreset_dim > 0) j["coreset_projection_seed"] = coreset_projection_seed;
+  }
   // The settings of a feature that is off do not change the run, so they are not part of it.
   if (optimizer == "adam") {
     j["beta1"] = beta1;
@@ -186,6 +197,11 @@ ImageTrainConfig ImageTrainConfig::from_json(const nlohmann::json& j) {
     c.decay_every = io::config_integer_or(j, "decay_every", c.decay_every);
     c.fz = j.value("fz", c.fz);
     c.fx = j.value("fx", c.fx);
+    // Runs recorded before the embedding options measured the raw pixels, unprojected.
+    c.coreset_embedding = j.value("coreset_embedding", c.coreset_embedding);
+    c.coreset_dim = io::config_integer_or<int64_t>(j, "coreset_dim", c.coreset_data ? 0 : c.coreset_dim);
+    c.coreset_projection_seed =
+        io::config_integer_or<uint64_t>(j, "coreset_projection_seed", c.coreset_projection_seed);
     c.steps = io::config_integer<int64_t>(j, "steps");
     c.sample_every = io::config_integer_or(j, "sample_every", c.sample_every);
     c.checkpoint_every = io::config_integer_or(j, "checkpoint_every", c.checkpoint_every);

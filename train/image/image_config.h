@@ -37,6 +37,9 @@ inline constexpr const char* kImageCheckpointsFolder = "checkpoints";  // step-n
 
 using train::BatchSelection;
 
+// The largest --coreset-dim: a projection wider than this only costs memory and k-center time.
+inline constexpr int64_t kMaxCoresetDim = 65536;
+
 struct ImageTrainConfig {
   // Model and data.
   std::string model = "dcgan";
@@ -70,11 +73,17 @@ struct ImageTrainConfig {
   double gamma = 0.99;
   std::string nu = "0.5";
   int64_t decay_every = 0;
-  // Core-sets (Small-GAN): on the prior, and on the data through raw-pixel embeddings.
+  // Core-sets (Small-GAN): on the prior, and on the data through the embeddings of
+  // train/image/image_embedder.h, projected to coreset_dim dimensions by a fixed Gaussian matrix
+  // (0: no projection) and cached (train/image/embedding_cache.h). docs/image-gans.md maps the
+  // ablations of Small-GAN's Table 6 to these settings.
   bool coreset_prior = false;
   double fz = 4.0;
   bool coreset_data = false;
   double fx = 8.0;
+  std::string coreset_embedding = "pixels";
+  int64_t coreset_dim = 32;
+  uint64_t coreset_projection_seed = 0;
   // Bookkeeping.
   int64_t sample_every = 500;      // sample grid from fixed latents every N steps (0: at the end only)
   int64_t checkpoint_every = 1000;  // plus one at the end

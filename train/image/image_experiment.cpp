@@ -21,7 +21,9 @@
 #include "train/checkpoint_rotation.h"
 #include "train/data/image_dataset.h"
 #include "train/experiment_loop.h"
+#include "train/image/embedding_cache.h"
 #include "train/image/image_data_samplers.h"
+#include "train/image/image_embedder.h"
 #include "train/image/image_run_loading.h"
 #include "train/run_folder_taking.h"
 
@@ -82,9 +84,48 @@ std::shared_ptr<const data::ImageDataset> open_dataset(const ImageTrainConfig& c
                "' has no class labels (an image folder is unlabelled); train it unconditionally");
   GANTRY_CHECK(info.size >= c.batch, "--batch: ", c.batch, " is more than the ", info.size, " images of '", c.dataset,
                "'");
-  GANTRY_CHECK(!(c.coreset_data && c.conditional), "--coreset-data: not available for class-conditional runs yet "
-                                                   "(the core-set draws carry no labels)");
   return dataset;
+}
+
+// What a data core-set measures its pools by, and where that came from (for metrics.json).
+struct CoresetEmbeddingsSetUp {
+  std::shared_ptr<const ExampleEmbeddings> embeddings;
+  nlohmann::json record;
+};
+
+// The raw pixels unprojected are read from the dataset per pool (a cache of them would be a second copy
+// of the dataset); every other embedding comes from the embedding cache, built on first use.
+CoresetEmbeddingsSetUp coreset_embeddings(const ImageTrainConfig& c, const ImageRunOptions& o,
+                                          const std::shared_ptr<const data::ImageDataset>& dataset, Device device) {
+  const data::ImageDatasetInfo& info = dataset->info();
+  CoresetEmbeddingsSetUp s;
+  s.record = {{"embedding", c.coreset_embedding}, {"dim", c.coreset_dim}};
+  if (c.coreset_embedding == "pixels" && c.coreset_dim == 0) {
+    s.embeddings = std::make_shared<DecodedPixelEmbeddings>(dataset);
+    s.record["cache"] = nullptr;
+    return s;
+  }
+  ImageEmbedderOptions eo;
+  eo.channels = info.channels;
+  eo.height = info.height;
+  eo.width = info.width;
+  eo.device = device;
+  const auto embedder = make_image_embedder(c.coreset_embedding, eo);
+  const EmbeddingCacheKey key =
+      EmbeddingCacheKey::of(info, c.coreset_embedding, *embedder, c.coreset_projection_seed, c.coreset_dim);
+  EmbeddingCacheOptions cache;
+  cache.folder = o.embedding_cache.empty() ? default_embedding_cache_dir(o.data_cache) : o.embedding_cache;
+  cache.progress = o.messages ? stderr : nullptr;
+  const CachedEmbeddings cached = load_or_build_embeddings(*dataset, *embedder, key, cache);
+  const char* source = cached.source == EmbeddingCacheSource::loaded  ? "loaded"
+                       : cached.source == EmbeddingCacheSource::built ? "built"
+                                                                      : "rebuilt (stale)";
+  s.record["cache"] = {{"file", cached.path}, {"source", source}, {"embedder", key.embedder}};
+  if (c.coreset_dim > 0) s.record["projection_seed"] = c.coreset_projection_seed;
+  s.embeddings = std::make_shared<TableEmbeddings>(
+      cached.points, c.coreset_embedding + (c.coreset_dim > 0 ? ", projected to " + std::to_string(c.coreset_dim)
+                                                              : std::string(", unprojected")));
+  return s;
 }
 
 // Labels 0, 1, ..., k-1, 0, 1, ... for n samples.
@@ -125,6 +166,10 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
   c.validate();
   const auto dataset = open_dataset(c, options);  // before the folder: a missing dataset changes nothing
   const data::ImageDatasetInfo& info = dataset->info();
+  const Device device = Device::parse(c.device);
+  // Before the folder too: a damaged or stale embedding cache is refused without touching the run.
+  CoresetEmbeddingsSetUp coreset;
+  if (c.coreset_data) coreset = coreset_embeddings(c, options, dataset, device);
   train::TakenRunFolder taken =
       train::take_run_folder({c.out, recorded_config(c), options.resume, options.restart}, image_run_kind());
   const train::RunFolder& folder = taken.folder;
@@ -133,7 +178,6 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
   train::print_notes(taken.notes, options.messages);
   openblas_set_num_threads(c.threads);
 
-  const Device device = Device::parse(c.device);
   Generator rng(c.seed);
   // Built on the CPU and then moved, so every device starts from the same weights.
   models::ImageGanModels nets = models::make_image_gan_models(model_config(c, info), rng);
@@ -152,8 +196,8 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
   const int64_t epoch_steps = std::max<int64_t>(1, epoch_sampler->batches_per_epoch() / c.d_steps);
   std::unique_ptr<train::DataSampler> coreset_sampler;
   if (c.coreset_data)
-    coreset_sampler = std::make_unique<train::CoresetDataSampler>(
-        std::make_shared<ImageRealDataSource>(dataset, c.random_flip, device), train::CoresetFactor{c.fx});
+    coreset_sampler = std::make_unique<CoresetImageSampler>(dataset, coreset.embeddings, train::CoresetFactor{c.fx},
+                                                            c.random_flip, device);
   train::DataSampler& data_sampler = coreset_sampler ? *coreset_sampler : *epoch_sampler;
   std::unique_ptr<train::LatentSampler> latents;
   if (c.coreset_prior)
@@ -271,6 +315,7 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
                          {"run_id", c.identity_hash()},
                          {"dataset", {{"name", info.name}, {"size", info.size}, {"identity", info.identity}}},
                          {"seed", c.seed},
+                         {"coreset_data", c.coreset_data ? coreset.record : nlohmann::json()},
                          {"last_logged", losses.last()},
                          {"samples", {{"count", kGridSamples}, {"generator_mode", "eval (running BN statistics)"}}},
                          {"steps_per_second", result.steps_per_second},

@@ -23,6 +23,7 @@ struct ImageRunOptions {
   std::FILE* progress = nullptr;
   std::FILE* messages = stdout;
   std::string data_cache;  // "": the default dataset cache
+  std::string embedding_cache;  // "": <data cache>/embeddings (train/image/embedding_cache.h)
   std::function<void(const train::GanStepStats&)> on_step;
   int64_t stop_after = -1;  // stop after this many steps of this invocation (simulates an interruption)
   std::function<bool()> stop_requested;
