@@ -24,6 +24,59 @@ double squared_distance(const T* a, const T* b, int64_t d) {
   return s;
 }
 
+// Dimensions [j0, j0 + W) of the distance to the newest centre: the points' running sums in `out`
+// (First: starting from zero), folded into `min_dist` after the last dimension (Last).
+template <int W, bool First, bool Last>
+void distance_pass_of(const double* const* x, const double* c, int64_t n, double* out, double* min_dist) {
+  // Separate non-aliasing pointers, so the loop vectorises without runtime overlap checks.
+  const double* __restrict x0 = x[0];
+  const double* __restrict x1 = W > 1 ? x[1] : x[0];
+  const double* __restrict x2 = W > 2 ? x[2] : x[0];
+  const double* __restrict x3 = W > 3 ? x[3] : x[0];
+  double* __restrict o = out;
+  double* __restrict m = min_dist;
+  const double c0 = c[0], c1 = W > 1 ? c[1] : 0, c2 = W > 2 ? c[2] : 0, c3 = W > 3 ? c[3] : 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double e0 = x0[i] - c0;
+    double acc = First ? e0 * e0 : std::fma(e0, e0, o[i]);
+    if constexpr (W > 1) acc = std::fma(x1[i] - c1, x1[i] - c1, acc);
+    if constexpr (W > 2) acc = std::fma(x2[i] - c2, x2[i] - c2, acc);
+    if constexpr (W > 3) acc = std::fma(x3[i] - c3, x3[i] - c3, acc);
+    if constexpr (Last)
+      m[i] = std::min(m[i], acc);
+    else
+      o[i] = acc;
+  }
+}
+
+template <int W>
+void distance_pass_w(const double* const* x, const double* c, int64_t n, bool first, bool last, double* out,
+                     double* min_dist) {
+  if (first && last) return distance_pass_of<W, true, true>(x, c, n, out, min_dist);
+  if (first) return distance_pass_of<W, true, false>(x, c, n, out, min_dist);
+  if (last) return distance_pass_of<W, false, true>(x, c, n, out, min_dist);
+  distance_pass_of<W, false, false>(x, c, n, out, min_dist);
+}
+
+// coords: d rows of n coordinates.
+void distance_pass(const double* coords, int64_t n, int64_t d, int64_t j0, int64_t centre, double* out,
+                   double* min_dist) {
+  const int width = static_cast<int>(std::min<int64_t>(4, d - j0));
+  const double* x[4];
+  double c[4];
+  for (int t = 0; t < width; ++t) {
+    x[t] = coords + (j0 + t) * n;
+    c[t] = x[t][centre];
+  }
+  const bool first = j0 == 0, last = j0 + width == d;
+  switch (width) {
+    case 1: return distance_pass_w<1>(x, c, n, first, last, out, min_dist);
+    case 2: return distance_pass_w<2>(x, c, n, first, last, out, min_dist);
+    case 3: return distance_pass_w<3>(x, c, n, first, last, out, min_dist);
+    default: return distance_pass_w<4>(x, c, n, first, last, out, min_dist);
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -48,20 +101,12 @@ std::vector<int64_t> greedy_k_center(const T* points, int64_t n, int64_t d, int6
     selected.push_back(centre);
     min_dist[static_cast<size_t>(centre)] = -1.0;
     if (c + 1 == k) break;
-    // dist = sum over j of (x_j - centre_j)^2, accumulated in order j = 0..d-1 with fused multiply-adds.
-    for (int64_t j = 0; j < d; ++j) {
-      const double* x = coords.data() + j * n;
-      const double cj = x[centre];
-      double* out = dist.data();
-      if (j == 0) {
-        for (int64_t i = 0; i < n; ++i) out[i] = (x[i] - cj) * (x[i] - cj);
-      } else {
-        for (int64_t i = 0; i < n; ++i) out[i] = std::fma(x[i] - cj, x[i] - cj, out[i]);
-      }
-    }
-    double* md = min_dist.data();
-    const double* dd = dist.data();
-    for (int64_t i = 0; i < n; ++i) md[i] = std::min(md[i], dd[i]);
+    // dist = sum over j of (x_j - centre_j)^2, accumulated in order j = 0..d-1 with fused multiply-adds,
+    // up to four dimensions per pass over the points (the same operations in the same order, fewer trips
+    // through memory); the last pass folds the sum into min_dist.
+    for (int64_t j0 = 0; j0 < d; j0 += 4)
+      distance_pass(coords.data(), n, d, j0, centre, dist.data(), min_dist.data());
+    const double* md = min_dist.data();
     int64_t farthest = -1;
     double farthest_dist = -1.0;
     for (int64_t i = 0; i < n; ++i)
