@@ -155,8 +155,16 @@ class StateDictReader {
     const auto numel_limit = static_cast<unsigned __int128>(s.numel);
     unsigned __int128 numel = 1, last = static_cast<unsigned __int128>(t.storage_offset);
     bool empty = false;
+    // The non-zero dimensions' product bounds the strides of the contiguous copy, so it must fit
+    // int64 even when a zero dimension empties the tensor.
+    unsigned __int128 nonzero_bytes = itemsize(t.dtype);
     for (size_t d = 0; d < t.shape.size(); ++d) {
       if (t.shape[d] == 0) empty = true;
+      if (t.shape[d] > 0)
+        nonzero_bytes =
+            std::min<unsigned __int128>(nonzero_bytes * static_cast<uint64_t>(t.shape[d]), uint64_t{1} << 63);
+      if (nonzero_bytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        fail(t.name, at, "size " + shape_str(t.shape) + " is too large");
       if (t.shape[d] > 0) last += static_cast<unsigned __int128>(t.shape[d] - 1) * static_cast<uint64_t>(t.strides[d]);
       numel = std::min<unsigned __int128>(numel * static_cast<uint64_t>(t.shape[d]), numel_limit + 1);
       last = std::min<unsigned __int128>(last, numel_limit + 1);

@@ -355,6 +355,13 @@ TEST(TorchCheckpointErrors, CorruptPickles) {
   const std::string past_path = temp_file(dir, "past.pth", zip_with_pickle(past));
   EXPECT_TRUE(throws_error_mentioning([&] { (void)io::inspect_torch_checkpoint(past_path); },
                                       {past_path, "reaches past the end of its storage"}));
+  // An empty tensor whose other dimensions overflow int64: conv.bias given size (0, 2^62, 4).
+  std::string huge = replace_once(pkl, std::string("K\x04\x85", 3),
+                                  std::string("K\x00\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x40K\x04\x87", 15));
+  huge = replace_once(huge, std::string("K\x01\x85", 3), std::string("K\x01K\x01K\x01\x87", 7));
+  const std::string huge_path = temp_file(dir, "huge.pth", zip_with_pickle(huge));
+  EXPECT_TRUE(throws_error_mentioning([&] { (void)io::load_torch_checkpoint(huge_path); },
+                                      {huge_path, "tensor 'conv.bias'", "is too large"}));
   // An opcode the reader does not know.
   std::string bad_op = pkl;
   bad_op[pkl.size() - 1] = '\xff';  // STOP -> 0xff
