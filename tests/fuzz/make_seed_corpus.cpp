@@ -1,6 +1,7 @@
 // Writes the seed corpus of every harness (tests/fuzz/corpus/<harness>/): files the engine itself
-// makes (a tiny real `mog train` run, safetensors of every dtype) plus hand-made edge cases. Run
-// from the repository root after changing a file format:
+// makes (a tiny real `mog train` run, safetensors and .npz of every dtype), the torch.save and NumPy
+// fixtures of tests/data, plus hand-made edge cases. Run from the repository root after changing a
+// file format:
 //   build-fuzz/tests/fuzz/make_seed_corpus tests/fuzz/corpus
 #include <unistd.h>
 
@@ -8,10 +9,15 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/io/atomic_file.h"
+#include "engine/io/npz.h"
 #include "engine/io/safetensors.h"
+#include "engine/io/zip_archive.h"
 #include "engine/ops/ops.h"
 #include "train/mog/mog_config.h"
 #include "train/mog/mog_experiment.h"
@@ -65,6 +71,56 @@ void safetensors_seeds(const fs::path& dir) {
   put(dir, "metadata_not_string.bin", raw_safetensors(R"({"__metadata__":{"k":1}})"));
   put(dir, "zero_dim_strides_overflow.bin",
       raw_safetensors(R"({"a":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}})"));
+}
+
+std::string replace_once(std::string s, const std::string& from, const std::string& to) {
+  const size_t pos = s.find(from);
+  if (pos == std::string::npos) throw std::runtime_error("seed corpus: '" + from + "' not found");
+  return s.replace(pos, from.size(), to);
+}
+
+// The torch.save fixtures (legacy and zip), cut and bent in the places the reader checks.
+void torch_checkpoint_seeds(const fs::path& dir, const fs::path& data) {
+  const std::string legacy = io::read_file((data / "torch_checkpoint_legacy.pth").string());
+  const std::string zip = io::read_file((data / "torch_checkpoint_zip.pth").string());
+  put(dir, "legacy.pth", legacy);
+  put(dir, "zip.pth", zip);
+  put(dir, "legacy_cut_in_pickle.bin", legacy.substr(0, 300));
+  put(dir, "legacy_cut_in_storages.bin", legacy.substr(0, legacy.size() - 20));
+  put(dir, "legacy_os_system.bin", replace_once(legacy, "torch._utils\n_rebuild_tensor_v2\n", "os\nsystem\n"));
+  put(dir, "legacy_trailing_bytes.bin", legacy + "junk");
+  put(dir, "zip_cut.bin", zip.substr(0, zip.size() / 2));
+  // The zip fixture's members rewritten by the engine's writer (no alignment padding).
+  const io::ZipReader reader(zip, "zip.pth");
+  io::ZipWriter rewritten("seed");
+  for (const io::ZipMember& m : reader.members()) rewritten.add_stored(m.name, reader.read(m));
+  put(dir, "zip_rewritten.pth", rewritten.finish());
+  // Hand-made pickles: the magic alone, a list, an unknown opcode.
+  put(dir, "magic_only.bin", std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15));
+  put(dir, "pickled_list.bin", std::string("\x80\x02]q\x00(K\x01K\x02e.", 12));
+  put(dir, "unknown_opcode.bin", std::string("\x80\x02\xff.", 4));
+}
+
+// .npz archives the engine writes and NumPy wrote, and .npy members with edge-case headers.
+void npz_seeds(const fs::path& dir, const fs::path& data) {
+  put(dir, "savez.npz", io::read_file((data / "npz_savez.npz").string()));
+  put(dir, "savez_compressed.npz", io::read_file((data / "npz_savez_compressed.npz").string()));
+  const std::vector<std::pair<std::string, Tensor>> all_dtypes = {
+      {"f32", from_vector(std::vector<float>{1, -2, 3.5f, 0, 1e-3f, -7}, {2, 3})},
+      {"f64", from_vector(std::vector<double>{0.25, -0.5}, {2})},
+      {"i64", from_vector(std::vector<int64_t>{0, 5, -3}, {3, 1})},
+      {"u8", ones({4}, DType::u8)},
+      {"scalar", full({}, 2.0)},
+      {"empty", zeros({0, 3})}};
+  io::ZipWriter zip("seed");
+  for (const auto& [name, t] : all_dtypes) zip.add_stored(name + ".npy", io::npy_bytes(t));
+  put(dir, "engine_all_dtypes.npz", zip.finish());
+  put(dir, "one.npy", io::npy_bytes(all_dtypes[0].second));
+  std::string fortran = io::npy_bytes(all_dtypes[0].second);
+  fortran = replace_once(fortran, "'fortran_order': False", "'fortran_order': True ");
+  put(dir, "fortran.npy", fortran);
+  put(dir, "bad_header.npy", replace_once(io::npy_bytes(all_dtypes[1].second), "(2,)", "(2, "));
+  put(dir, "object.npy", replace_once(io::npy_bytes(all_dtypes[1].second), "'<f8'", "'|O' "));
 }
 
 // A tiny real training run (top-k, so the checkpoint carries a schedule), in a scratch folder.
@@ -152,6 +208,11 @@ int main(int argc, char** argv) {
   try {
     const fs::path corpus = argv[1];
     safetensors_seeds(corpus / "fuzz_safetensors");
+    fs::path corpus_dir = fs::absolute(corpus);
+    if (!corpus_dir.has_filename()) corpus_dir = corpus_dir.parent_path();  // a trailing '/'
+    const fs::path data = corpus_dir.parent_path().parent_path() / "data";  // tests/data
+    torch_checkpoint_seeds(corpus / "fuzz_torch_checkpoint", data);
+    npz_seeds(corpus / "fuzz_npz", data);
     run_folder_seeds(corpus);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_seed_corpus: %s\n", e.what());
