@@ -189,7 +189,7 @@ TEST(ImageCoresets, AClassConditionalDataCoresetRunTrainsOnMnist) {
   TempFolder tmp("image_coreset_conditional");
   image::ImageTrainConfig c = image::ImageTrainConfig::preset("sngan");
   c.dataset = "mnist:test";
-  c.image_size = kSide;
+  c.image_size = 32;  // the ResNet SNGAN is 32x32 only
   c.conditional = true;
   c.g_width = c.d_width = 8;
   c.latent_dim = 8;
