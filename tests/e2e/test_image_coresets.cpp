@@ -14,6 +14,7 @@
 
 #include "engine/io/atomic_file.h"
 #include "engine/io/safetensors.h"
+#include "tests/support/dataset_requirement.h"
 #include "tests/support/image_files.h"
 #include "tests/support/temp_folder.h"
 #include "train/data/image_dataset.h"
@@ -179,13 +180,7 @@ TEST(ImageCoresets, ADamagedEmbeddingCacheRefusesTheRunNamingTheFileBeforeItsFol
 // Class-conditional data core-sets keep each selected image's label: MNIST from the cache (skipped
 // without it, or failed under GANTRY_REQUIRE_DATASETS=1).
 TEST(ImageCoresets, AClassConditionalDataCoresetRunTrainsOnMnist) {
-  try {
-    data::open_image_dataset("mnist:test");
-  } catch (const Error& e) {
-    const char* required = std::getenv("GANTRY_REQUIRE_DATASETS");
-    if (required && std::string(required) == "1") FAIL() << "MNIST is required: " << e.what();
-    GTEST_SKIP() << "MNIST not fetched (" << e.what() << ")";
-  }
+  GANTRY_SKIP_WITHOUT_DATASET("mnist:test");
   TempFolder tmp("image_coreset_conditional");
   image::ImageTrainConfig c = image::ImageTrainConfig::preset("sngan");
   c.dataset = "mnist:test";

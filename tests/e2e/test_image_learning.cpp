@@ -18,6 +18,7 @@
 #include "engine/autograd/grad_mode.h"
 #include "engine/ops/ops.h"
 #include "eval/digit_quality.h"
+#include "tests/support/dataset_requirement.h"
 #include "tests/support/temp_folder.h"
 #include "train/data/image_dataset.h"
 #include "train/image/image_experiment.h"
@@ -43,8 +44,7 @@ std::shared_ptr<const data::ImageDataset> mnist_or_skip(const std::string& split
     *skip = false;
     return data::open_image_dataset("mnist:" + split, open);
   } catch (const Error& e) {
-    const char* required = std::getenv("GANTRY_REQUIRE_DATASETS");
-    if (required && std::string(required) == "1") {
+    if (::gantry::testing::datasets_required()) {
       ADD_FAILURE() << "MNIST is required (GANTRY_REQUIRE_DATASETS=1) but cannot be opened: " << e.what();
     }
     *skip = true;

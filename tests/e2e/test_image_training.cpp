@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/io/safetensors.h"
+#include "tests/support/dataset_requirement.h"
 #include "tests/support/image_files.h"
 #include "tests/support/temp_folder.h"
 #include "train/checkpoint.h"
@@ -125,13 +126,7 @@ INSTANTIATE_TEST_SUITE_P(Presets, ImageTrainingByModel,
 // Class-conditional runs need a labelled dataset: MNIST from the cache (the test command fetches it;
 // without it this skips, or fails under GANTRY_REQUIRE_DATASETS=1).
 TEST(ImageTraining, AClassConditionalRunOnMnistResumesBitIdentically) {
-  try {
-    data::open_image_dataset("mnist:test");
-  } catch (const Error& e) {
-    const char* required = std::getenv("GANTRY_REQUIRE_DATASETS");
-    if (required && std::string(required) == "1") FAIL() << "MNIST is required: " << e.what();
-    GTEST_SKIP() << "MNIST not fetched (" << e.what() << ")";
-  }
+  GANTRY_SKIP_WITHOUT_DATASET("mnist:test");
   TempFolder tmp("image_conditional");
   for (const char* model : {"sngan", "sagan"}) {
     image::ImageTrainConfig c = tiny_run(model, "mnist:test", tmp.sub(std::string(model) + "_straight"));
