@@ -93,6 +93,20 @@ TEST(FrechetDistance, DiagonalGaussiansHaveTheClosedForm) {
   EXPECT_NEAR(d.mean_term, 1 + 9 + 0, 1e-12);
 }
 
+TEST(FrechetDistance, OneDimensionalGaussiansHaveTheClosedForm) {
+  // D = 1: (mu1 - mu2)^2 + (s1 - s2)^2, also from sample statistics of two 1-D feature sets.
+  const auto d = eval::frechet_distance(
+      from_vector(std::vector<double>{2.0}, {1}), from_vector(std::vector<double>{9.0}, {1, 1}),
+      from_vector(std::vector<double>{-1.0}, {1}), from_vector(std::vector<double>{0.25}, {1, 1}));
+  EXPECT_NEAR(d.value, 9.0 + 2.5 * 2.5, 1e-12);
+  const auto a = eval::feature_statistics(from_vector(std::vector<double>{1, 2, 4, 7}, {4, 1}));
+  const auto b = eval::feature_statistics(from_vector(std::vector<double>{0, 3}, {2, 1}));
+  // means 3.5 and 1.5; unbiased variances 7 and 4.5
+  const double expected = 4.0 + std::pow(std::sqrt(7.0) - std::sqrt(4.5), 2);
+  EXPECT_NEAR(eval::frechet_distance(a, b).value, expected, 1e-12);
+  EXPECT_FALSE(eval::frechet_distance(a, b).used_offset);
+}
+
 TEST(FrechetDistance, RefusesMismatchedOrNonFiniteInput) {
   const Tensor mu = zeros({3}, DType::f64), sigma = eye(3, DType::f64);
   EXPECT_THROW(eval::frechet_distance(mu, sigma, zeros({4}, DType::f64), eye(4, DType::f64)), Error);
