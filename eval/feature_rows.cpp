@@ -28,10 +28,8 @@ FeatureRows::FeatureRows(const Tensor& features, std::string what) : what_(std::
   cols_ = features.size(1);
   GANTRY_CHECK(rows_ > 0 && cols_ > 0, what_, ": empty feature matrix of shape ", shape_str(features.shape()));
   host_ = features.to(kCPU).contiguous();
-  if (host_.dtype() == DType::f32)
-    check_finite(host_.data_ptr<float>(), rows_, cols_, what_);
-  else
-    check_finite(host_.data_ptr<double>(), rows_, cols_, what_);
+  if (host_.dtype() == DType::f32) check_finite(host_.data_ptr<float>(), rows_, cols_, what_);
+  else check_finite(host_.data_ptr<double>(), rows_, cols_, what_);
 }
 
 void FeatureRows::copy_row(int64_t row, double* out) const {

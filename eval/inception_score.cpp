@@ -28,8 +28,8 @@ void row_log_probabilities(double* row, double* p, int64_t classes, Input input,
   }
   double sum = 0;
   for (int64_t c = 0; c < classes; ++c) {
-    GANTRY_CHECK(row[c] >= 0 && row[c] <= 1, "Inception Score: probability ", row[c], " outside [0, 1] at row ",
-                 index, ", class ", c);
+    GANTRY_CHECK(row[c] >= 0 && row[c] <= 1, "Inception Score: probability ", row[c], " outside [0, 1] at row ", index,
+                 ", class ", c);
     sum += row[c];
   }
   GANTRY_CHECK(std::abs(sum - 1) <= 1e-3, "Inception Score: the probabilities of row ", index, " sum to ", sum,
@@ -47,10 +47,8 @@ InceptionScore inception_score(const Tensor& values, const InceptionScoreOptions
   GANTRY_CHECK(n >= options.splits, "Inception Score: ", n, " predictions cannot fill ", options.splits,
                " splits (every split needs at least one)");
   std::vector<int64_t> order(static_cast<size_t>(n));
-  if (options.shuffle)
-    order = numpy_legacy_permutation(n, options.shuffle_seed);
-  else
-    std::iota(order.begin(), order.end(), int64_t{0});
+  if (options.shuffle) order = numpy_legacy_permutation(n, options.shuffle_seed);
+  else std::iota(order.begin(), order.end(), int64_t{0});
 
   InceptionScore out;
   for (int64_t s = 0; s < options.splits; ++s) {

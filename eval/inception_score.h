@@ -20,14 +20,14 @@ namespace gantry::eval {
 
 struct InceptionScoreOptions {
   int64_t splits = 10;
-  bool shuffle = false;           // torch-fidelity: true (the original: false)
-  uint32_t shuffle_seed = 2020;   // NumPy RandomState seed of the shuffle
+  bool shuffle = false;          // torch-fidelity: true (the original: false)
+  uint32_t shuffle_seed = 2020;  // NumPy RandomState seed of the shuffle
 };
 
 struct InceptionScore {
   double mean = 0;
-  double std = 0;                   // population standard deviation of split_scores
-  std::vector<double> split_scores; // exp(mean KL) per split, in split order
+  double std = 0;                    // population standard deviation of split_scores
+  std::vector<double> split_scores;  // exp(mean KL) per split, in split order
 };
 
 // logits: [N, C] f32 or f64 (any device), finite; N >= splits.

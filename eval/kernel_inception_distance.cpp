@@ -20,8 +20,8 @@ double cubic_kernel(double dot, double inv_dim) {
 // sum_{i != j} k(x_i, x_j) over the m rows of x: the Gram matrix's upper triangle from dsyrk.
 double within_set_kernel_sum(const std::vector<double>& x, int64_t m, int64_t d) {
   std::vector<double> gram(static_cast<size_t>(m * m));
-  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(d), 1.0,
-              x.data(), static_cast<blasint>(d), 0.0, gram.data(), static_cast<blasint>(m));
+  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(d), 1.0, x.data(),
+              static_cast<blasint>(d), 0.0, gram.data(), static_cast<blasint>(m));
   const double inv_dim = 1.0 / static_cast<double>(d);
   double total = 0;
   for (int64_t i = 0; i < m; ++i) {

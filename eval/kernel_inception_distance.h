@@ -25,10 +25,10 @@ struct KernelInceptionDistanceOptions {
 };
 
 struct KernelInceptionDistance {
-  double mean = 0;                   // the KID (clean-fid's number)
-  double std = 0;                    // population standard deviation over the subsets (torch-fidelity's kid_std)
-  int64_t subset_size = 0;           // m
-  std::vector<double> subset_values; // MMD^2_u of each subset, in drawing order
+  double mean = 0;                    // the KID (clean-fid's number)
+  double std = 0;                     // population standard deviation over the subsets (torch-fidelity's kid_std)
+  int64_t subset_size = 0;            // m
+  std::vector<double> subset_values;  // MMD^2_u of each subset, in drawing order
 };
 
 // real, fake: [N, D] f32 or f64 (any device), finite, same D, each N >= 2.

@@ -40,10 +40,9 @@ void expect_score_matches(const eval::InceptionScore& s, const std::string& pref
 }
 
 TEST(NumpyPermutation, ReproducesRandomStatePermutation) {
-  for (const auto& [seed, n] : std::vector<std::pair<uint32_t, int64_t>>{{2020, 120}, {2020, 1000}, {0, 37},
-                                                                          {123456789, 700}}) {
-    const auto expected =
-        to_vector<int64_t>(golden().at("perm." + std::to_string(seed) + "." + std::to_string(n)));
+  for (const auto& [seed, n] :
+       std::vector<std::pair<uint32_t, int64_t>>{{2020, 120}, {2020, 1000}, {0, 37}, {123456789, 700}}) {
+    const auto expected = to_vector<int64_t>(golden().at("perm." + std::to_string(seed) + "." + std::to_string(n)));
     EXPECT_EQ(eval::numpy_legacy_permutation(n, seed), expected) << "seed " << seed << ", n " << n;
   }
   EXPECT_TRUE(eval::numpy_legacy_permutation(0, 1).empty());
@@ -121,24 +120,39 @@ TEST(InceptionScore, SplitBoundariesAreFloorOfIN) {
 }
 
 TEST(InceptionScore, RefusesBadInput) {
-  EXPECT_TRUE(throws_error_mentioning([] { eval::inception_score_from_logits(zeros({9, 5})); },
-                                      {"9 predictions", "10 splits"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [] {
+        eval::inception_score_from_logits(zeros({9, 5}));
+      },
+      {"9 predictions", "10 splits"}));
   EXPECT_TRUE(throws_error_mentioning([] { eval::inception_score_from_logits(zeros({20})); }, {"2-D"}));
-  EXPECT_TRUE(
-      throws_error_mentioning([] { eval::inception_score_from_logits(zeros({20, 3}, DType::i64)); }, {"f32 or f64"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [] {
+        eval::inception_score_from_logits(zeros({20, 3}, DType::i64));
+      },
+      {"f32 or f64"}));
   std::vector<double> v(20 * 3, 0.0);
   v[7 * 3 + 1] = std::numeric_limits<double>::quiet_NaN();
-  EXPECT_TRUE(throws_error_mentioning([&] { eval::inception_score_from_logits(from_vector(v, {20, 3})); },
-                                      {"non-finite", "row 7", "column 1"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        eval::inception_score_from_logits(from_vector(v, {20, 3}));
+      },
+      {"non-finite", "row 7", "column 1"}));
   std::vector<double> p(20 * 3, 0.0);
   for (int64_t r = 0; r < 20; ++r) p[r * 3] = 1.0;
   p[4 * 3 + 2] = 0.5;  // row 4 sums to 1.5
-  EXPECT_TRUE(throws_error_mentioning([&] { eval::inception_score_from_probabilities(from_vector(p, {20, 3})); },
-                                      {"row 4", "sum to 1.5"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        eval::inception_score_from_probabilities(from_vector(p, {20, 3}));
+      },
+      {"row 4", "sum to 1.5"}));
   p[4 * 3 + 2] = 0.0;
   p[4 * 3] = -1.0;
-  EXPECT_TRUE(throws_error_mentioning([&] { eval::inception_score_from_probabilities(from_vector(p, {20, 3})); },
-                                      {"outside [0, 1]", "row 4"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        eval::inception_score_from_probabilities(from_vector(p, {20, 3}));
+      },
+      {"outside [0, 1]", "row 4"}));
   InceptionScoreOptions o;
   o.splits = 0;
   EXPECT_TRUE(throws_error_mentioning([&] { eval::inception_score_from_logits(zeros({20, 3}), o); }, {"splits"}));

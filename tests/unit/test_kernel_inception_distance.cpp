@@ -51,8 +51,8 @@ TEST(KernelInceptionDistance, SubsetsOfTheWholeSetsGiveTheWholeSetEstimate) {
   EXPECT_LE(kid.std, 1e-12);
   // f32 features give the same numbers as their float64 values.
   const auto f32 = eval::kernel_inception_distance(real.to(DType::f32), fake.to(DType::f32), o);
-  const auto f64 = eval::kernel_inception_distance(real.to(DType::f32).to(DType::f64),
-                                                   fake.to(DType::f32).to(DType::f64), o);
+  const auto f64 =
+      eval::kernel_inception_distance(real.to(DType::f32).to(DType::f64), fake.to(DType::f32).to(DType::f64), o);
   EXPECT_EQ(f32.subset_values, f64.subset_values);
 }
 
@@ -87,22 +87,35 @@ TEST(KernelInceptionDistance, IdenticalDistributionsGiveAboutZero) {
 }
 
 TEST(KernelInceptionDistance, RefusesBadInput) {
-  EXPECT_TRUE(throws_error_mentioning([] { eval::kernel_inception_distance(zeros({10, 4}), zeros({10, 5})); },
-                                      {"dimension 4", "dimension 5"}));
-  EXPECT_TRUE(throws_error_mentioning([] { eval::kernel_inception_distance(zeros({1, 4}), zeros({10, 4})); },
-                                      {"real features", "at least 2 rows"}));
-  EXPECT_TRUE(throws_error_mentioning([] { eval::polynomial_mmd2_unbiased(zeros({5, 4}), zeros({1, 4})); },
-                                      {"at least 2 rows"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [] {
+        eval::kernel_inception_distance(zeros({10, 4}), zeros({10, 5}));
+      },
+      {"dimension 4", "dimension 5"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [] {
+        eval::kernel_inception_distance(zeros({1, 4}), zeros({10, 4}));
+      },
+      {"real features", "at least 2 rows"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [] {
+        eval::polynomial_mmd2_unbiased(zeros({5, 4}), zeros({1, 4}));
+      },
+      {"at least 2 rows"}));
   std::vector<double> v(10 * 4, 1.0);
   v[3 * 4 + 2] = std::numeric_limits<double>::infinity();
   EXPECT_TRUE(throws_error_mentioning(
-      [&] { eval::kernel_inception_distance(zeros({10, 4}), from_vector(v, {10, 4})); },
+      [&] {
+        eval::kernel_inception_distance(zeros({10, 4}), from_vector(v, {10, 4}));
+      },
       {"fake features", "non-finite", "row 3", "column 2"}));
   KernelInceptionDistanceOptions o;
   o.num_subsets = 0;
-  EXPECT_TRUE(
-      throws_error_mentioning([&] { eval::kernel_inception_distance(zeros({10, 4}), zeros({10, 4}), o); },
-                              {"num_subsets"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        eval::kernel_inception_distance(zeros({10, 4}), zeros({10, 4}), o);
+      },
+      {"num_subsets"}));
 }
 
 }  // namespace

@@ -100,17 +100,26 @@ TEST(PrecisionRecall, IdenticalSetsArePerfect) {
 }
 
 TEST(PrecisionRecall, RefusesBadInput) {
-  EXPECT_TRUE(throws_error_mentioning([] { eval::precision_recall(zeros({10, 4}), zeros({10, 3})); },
-                                      {"dimension 4", "dimension 3"}));
-  EXPECT_TRUE(throws_error_mentioning([] { eval::precision_recall(zeros({3, 4}), zeros({10, 4})); },
-                                      {"real features", "3 rows", "k = 3"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [] {
+        eval::precision_recall(zeros({10, 4}), zeros({10, 3}));
+      },
+      {"dimension 4", "dimension 3"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [] {
+        eval::precision_recall(zeros({3, 4}), zeros({10, 4}));
+      },
+      {"real features", "3 rows", "k = 3"}));
   PrecisionRecallOptions o;
   o.k = 0;
   EXPECT_TRUE(throws_error_mentioning([&] { eval::precision_recall(zeros({10, 4}), zeros({10, 4}), o); }, {"k must"}));
   std::vector<float> v(10 * 4, 0.5f);
   v[9 * 4 + 3] = std::numeric_limits<float>::quiet_NaN();
-  EXPECT_TRUE(throws_error_mentioning([&] { eval::precision_recall(zeros({10, 4}), from_vector(v, {10, 4})); },
-                                      {"fake features", "non-finite", "row 9", "column 3"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        eval::precision_recall(zeros({10, 4}), from_vector(v, {10, 4}));
+      },
+      {"fake features", "non-finite", "row 9", "column 3"}));
 }
 
 }  // namespace
