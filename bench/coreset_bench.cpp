@@ -110,10 +110,14 @@ nlohmann::json time_kcenter(int reps) {
     if (r >= 10) raw.push_back(t), api.push_back(u);
   }
   const double m = median(raw), ma = median(api);
-  return {{"n", 1024},      {"d", kDim},
-          {"k", 128},       {"reps", reps},
-          {"median_ms", m}, {"min_ms", *std::min_element(raw.begin(), raw.end())},
-          {"tensor_api_median_ms", ma}, {"ratio_to_1ms", m / 1.0},
+  return {{"n", 1024},
+          {"d", kDim},
+          {"k", 128},
+          {"reps", reps},
+          {"median_ms", m},
+          {"min_ms", *std::min_element(raw.begin(), raw.end())},
+          {"tensor_api_median_ms", ma},
+          {"ratio_to_1ms", m / 1.0},
           {"paper_ms_per_step", 24.0}};
 }
 
@@ -128,7 +132,8 @@ std::shared_ptr<const data::ImageDataset> synthetic_dataset() {
   Generator gen(3);
   const Tensor u = rand({kImages * kChannels * kSide * kSide}, gen);
   std::vector<uint8_t> pixels(static_cast<size_t>(u.numel()));
-  for (int64_t i = 0; i < u.numel(); ++i) pixels[static_cast<size_t>(i)] = static_cast<uint8_t>(u.data_ptr<float>()[i] * 255);
+  for (int64_t i = 0; i < u.numel(); ++i)
+    pixels[static_cast<size_t>(i)] = static_cast<uint8_t>(u.data_ptr<float>()[i] * 255);
   std::vector<uint8_t> labels(static_cast<size_t>(kImages));
   for (int64_t i = 0; i < kImages; ++i) labels[static_cast<size_t>(i)] = static_cast<uint8_t>(i % 10);
   return std::make_shared<data::InMemoryImageDataset>(info, std::move(pixels), std::move(labels));
@@ -140,8 +145,8 @@ struct StepTiming {
 };
 
 StepTiming time_training(const std::shared_ptr<const data::ImageDataset>& dataset,
-                         const std::shared_ptr<const image::ExampleEmbeddings>& embeddings, int64_t batch,
-                         bool coreset, int steps) {
+                         const std::shared_ptr<const image::ExampleEmbeddings>& embeddings, int64_t batch, bool coreset,
+                         int steps) {
   models::ImageGanConfig mc;
   mc.model = "dcgan";
   mc.image_size = kSide;
@@ -154,10 +159,8 @@ StepTiming time_training(const std::shared_ptr<const data::ImageDataset>& datase
   const optim::AdamOptions adam{.lr = 2e-4, .beta1 = 0.5, .beta2 = 0.999};
   optim::Adam g_opt(nets.generator->parameters(), adam), d_opt(nets.critic->parameters(), adam);
   std::unique_ptr<train::LatentSampler> latents;
-  if (coreset)
-    latents = std::make_unique<train::CoresetLatentSampler>(mc.latent_dim, train::CoresetFactor{kFz});
-  else
-    latents = std::make_unique<train::PriorLatentSampler>(mc.latent_dim);
+  if (coreset) latents = std::make_unique<train::CoresetLatentSampler>(mc.latent_dim, train::CoresetFactor{kFz});
+  else latents = std::make_unique<train::PriorLatentSampler>(mc.latent_dim);
   // Without core-sets: uniform draws of B (factor 1 draws B and keeps them all, decoding the same way).
   image::CoresetImageSampler data(dataset, embeddings, train::CoresetFactor{coreset ? kFx : 1.0}, false, kCPU);
   train::FullBatchPolicy policy;
@@ -208,7 +211,8 @@ void write_results(const Config& cfg, const nlohmann::json& j) {
      << j["model"].get<std::string>() << "; core-sets: prior factor 4, data factor 8 on cached 32-dim projections of "
      << "the pixels (the cache is built before timing). Sampling ms: the latent and real draws of one step, "
      << "timed apart from training (median of 21).\n\n"
-     << "| batch | without core-sets (s) | with core-sets (s) | added per step (ms) | sampling ms without | sampling ms "
+     << "| batch | without core-sets (s) | with core-sets (s) | added per step (ms) | sampling ms without | sampling "
+        "ms "
         "with |\n|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& r : j["training"])
     md << "| " << r["batch"].get<int64_t>() << " | " << fixed(r["seconds_without"], 2) << " | "
@@ -235,8 +239,8 @@ int main(int argc, char** argv) {
                j["kcenter"]["median_ms"].get<double>(), j["kcenter"]["ratio_to_1ms"].get<double>());
   const auto dataset = synthetic_dataset();
   image::PixelEmbedder pixels(kChannels, kSide, kSide);
-  const Tensor table = image::embed_dataset(*dataset, pixels, image::gaussian_projection(pixels.dim(), kDim, 0), 512,
-                                            nullptr);
+  const Tensor table =
+      image::embed_dataset(*dataset, pixels, image::gaussian_projection(pixels.dim(), kDim, 0), 512, nullptr);
   const auto embeddings = std::make_shared<image::TableEmbeddings>(table, "pixels, projected to 32");
   j["model"] = "DCGAN 16x16x3, widths 16, latent 32, 1 critic step, synthetic in-memory dataset of 8,192 images";
   j["training"] = nlohmann::json::array();

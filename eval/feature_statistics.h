@@ -13,9 +13,9 @@
 namespace gantry::eval {
 
 struct FeatureStatistics {
-  int64_t count = 0;         // number of feature vectors
-  Tensor mu;                 // f64 [D]
-  Tensor sigma;              // f64 [D, D], unbiased covariance
+  int64_t count = 0;  // number of feature vectors
+  Tensor mu;          // f64 [D]
+  Tensor sigma;       // f64 [D, D], unbiased covariance
   int64_t dim() const { return mu.defined() ? mu.numel() : 0; }
   // With N <= D the covariance is singular (rank at most N - 1); FID still has a value, but a noisy one.
   bool singular() const { return count <= dim(); }

@@ -46,8 +46,8 @@ TraceResult trace_sqrt_product(const std::vector<double>& s1, const std::vector<
     for (size_t k = 0; k < nn; ++k) b[i * nn + k] *= std::sqrt(std::max(l1[k], 0.0));
   const auto ni = static_cast<blasint>(n);
   std::vector<double> tmp(nn * nn), product(nn * nn);
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, s2.data(), ni, b.data(), ni, 0.0,
-              tmp.data(), ni);
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, s2.data(), ni, b.data(), ni, 0.0, tmp.data(),
+              ni);
   cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ni, ni, ni, 1.0, b.data(), ni, tmp.data(), ni, 0.0,
               product.data(), ni);
   for (size_t i = 0; i < nn; ++i)  // symmetrise away the products' rounding

@@ -33,6 +33,7 @@ FrechetDistance frechet_distance(const FeatureStatistics& a, const FeatureStatis
 
 // Eigenvalues (ascending) of a symmetric matrix [n, n] (row-major; only symmetry is assumed), and
 // optionally its eigenvectors as the columns of a row-major [n, n] matrix. Throws when LAPACK fails.
-std::vector<double> symmetric_eigenvalues(std::vector<double> matrix, int64_t n, std::vector<double>* eigenvectors = nullptr);
+std::vector<double> symmetric_eigenvalues(std::vector<double> matrix, int64_t n,
+                                          std::vector<double>* eigenvectors = nullptr);
 
 }  // namespace gantry::eval

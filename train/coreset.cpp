@@ -42,10 +42,8 @@ void distance_pass_of(const double* const* x, const double* c, int64_t n, double
     if constexpr (W > 1) acc = std::fma(x1[i] - c1, x1[i] - c1, acc);
     if constexpr (W > 2) acc = std::fma(x2[i] - c2, x2[i] - c2, acc);
     if constexpr (W > 3) acc = std::fma(x3[i] - c3, x3[i] - c3, acc);
-    if constexpr (Last)
-      m[i] = std::min(m[i], acc);
-    else
-      o[i] = acc;
+    if constexpr (Last) m[i] = std::min(m[i], acc);
+    else o[i] = acc;
   }
 }
 
@@ -104,8 +102,7 @@ std::vector<int64_t> greedy_k_center(const T* points, int64_t n, int64_t d, int6
     // dist = sum over j of (x_j - centre_j)^2, accumulated in order j = 0..d-1 with fused multiply-adds,
     // up to four dimensions per pass over the points (the same operations in the same order, fewer trips
     // through memory); the last pass folds the sum into min_dist.
-    for (int64_t j0 = 0; j0 < d; j0 += 4)
-      distance_pass(coords.data(), n, d, j0, centre, dist.data(), min_dist.data());
+    for (int64_t j0 = 0; j0 < d; j0 += 4) distance_pass(coords.data(), n, d, j0, centre, dist.data(), min_dist.data());
     const double* md = min_dist.data();
     int64_t farthest = -1;
     double farthest_dist = -1.0;

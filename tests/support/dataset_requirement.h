@@ -31,7 +31,7 @@ inline std::string dataset_unavailable_reason(const std::string& spec) {
 // In a test body: skip (or fail, under GANTRY_REQUIRE_DATASETS=1) when the dataset is not there.
 #define GANTRY_SKIP_WITHOUT_DATASET(spec)                                                                  \
   do {                                                                                                     \
-    const std::string why_unavailable = ::gantry::testing::dataset_unavailable_reason(spec);              \
+    const std::string why_unavailable = ::gantry::testing::dataset_unavailable_reason(spec);               \
     if (!why_unavailable.empty()) {                                                                        \
       if (::gantry::testing::datasets_required()) FAIL() << (spec) << " is required: " << why_unavailable; \
       GTEST_SKIP() << (spec) << " not fetched (" << why_unavailable << ")";                                \

@@ -49,7 +49,8 @@ std::shared_ptr<const data::ImageDataset> dataset(int64_t n, uint64_t seed, cons
   Generator gen(seed);
   const Tensor u = rand({n * kC * kSide * kSide}, gen);
   std::vector<uint8_t> pixels(static_cast<size_t>(u.numel()));
-  for (int64_t i = 0; i < u.numel(); ++i) pixels[static_cast<size_t>(i)] = static_cast<uint8_t>(u.data_ptr<float>()[i] * 255);
+  for (int64_t i = 0; i < u.numel(); ++i)
+    pixels[static_cast<size_t>(i)] = static_cast<uint8_t>(u.data_ptr<float>()[i] * 255);
   std::vector<uint8_t> labels(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) labels[static_cast<size_t>(i)] = static_cast<uint8_t>(i % kLabels);
   return std::make_shared<data::InMemoryImageDataset>(info, std::move(pixels), std::move(labels));
@@ -149,8 +150,8 @@ TEST(EmbeddingCache, ChangedEmbedderWeightsAreDetectedAndTheCacheRebuilt) {
   TempFolder tmp("embedding_cache_stale_weights");
   const auto data = dataset(10, 5);
   CountingEmbedder old_weights("w1"), new_weights("w2");
-  image::load_or_build_embeddings(*data, old_weights,
-                                  EmbeddingCacheKey::of(data->info(), "pixels", old_weights, 0, 4), quiet(tmp));
+  image::load_or_build_embeddings(*data, old_weights, EmbeddingCacheKey::of(data->info(), "pixels", old_weights, 0, 4),
+                                  quiet(tmp));
   const CachedEmbeddings again = image::load_or_build_embeddings(
       *data, new_weights, EmbeddingCacheKey::of(data->info(), "pixels", new_weights, 0, 4), quiet(tmp));
   EXPECT_EQ(again.source, EmbeddingCacheSource::rebuilt_stale);
@@ -185,14 +186,16 @@ void expect_damage_is_an_error(const std::string& name, const std::function<std:
 }
 
 TEST(EmbeddingCache, ADamagedCacheFileIsAnErrorNamingTheFile) {
-  expect_damage_is_an_error("truncated", [](const std::string& b) { return b.substr(0, b.size() - 9); }, "");
-  expect_damage_is_an_error("garbage", [](const std::string&) { return std::string("not a tensor file at all"); }, "");
+  expect_damage_is_an_error(
+      "truncated", [](const std::string& b) { return b.substr(0, b.size() - 9); }, "");
+  expect_damage_is_an_error(
+      "garbage", [](const std::string&) { return std::string("not a tensor file at all"); }, "");
   expect_damage_is_an_error(
       "wrong_shape",
       [](const std::string&) {
-        return io::serialize_safetensors({{"embeddings", zeros({9, 3})}},
-                                         EmbeddingCacheKey::of(dataset(9, 7)->info(), "pixels", CountingEmbedder(), 0, 4)
-                                             .metadata());
+        return io::serialize_safetensors(
+            {{"embeddings", zeros({9, 3})}},
+            EmbeddingCacheKey::of(dataset(9, 7)->info(), "pixels", CountingEmbedder(), 0, 4).metadata());
       },
       "expected float32 [9, 4]");
   expect_damage_is_an_error(
@@ -201,11 +204,15 @@ TEST(EmbeddingCache, ADamagedCacheFileIsAnErrorNamingTheFile) {
         Tensor t = zeros({9, 4});
         t.data_ptr<float>()[4 * 5 + 1] = std::nanf("");
         return io::serialize_safetensors(
-            {{"embeddings", t}}, EmbeddingCacheKey::of(dataset(9, 7)->info(), "pixels", CountingEmbedder(), 0, 4).metadata());
+            {{"embeddings", t}},
+            EmbeddingCacheKey::of(dataset(9, 7)->info(), "pixels", CountingEmbedder(), 0, 4).metadata());
       },
       "row 5 holds a non-finite value");
   expect_damage_is_an_error(
-      "no_metadata", [](const std::string&) { return io::serialize_safetensors({{"embeddings", zeros({9, 4})}}); },
+      "no_metadata",
+      [](const std::string&) {
+        return io::serialize_safetensors({{"embeddings", zeros({9, 4})}});
+      },
       "format");
 }
 
@@ -235,8 +242,11 @@ TEST(ImageEmbedders, PixelsAreAvailableAndTheInceptionLayersAreRefusedNamingWhy)
   EXPECT_EQ(pixels->dim(), 12);
   const Tensor images = rand({5, 3, 2, 2}, *std::make_unique<Generator>(1));
   EXPECT_TRUE(same_bytes(pixels->embed(images), images.reshape({5, 12})));
-  EXPECT_TRUE(throws_error_mentioning([&] { pixels->embed(rand({5, 1, 2, 2}, *std::make_unique<Generator>(1))); },
-                                      {"expected images [N, 3, 2, 2]", "[5, 1, 2, 2]"}));
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] {
+        pixels->embed(rand({5, 1, 2, 2}, *std::make_unique<Generator>(1)));
+      },
+      {"expected images [N, 3, 2, 2]", "[5, 1, 2, 2]"}));
 }
 
 // ---- the sampler ----

@@ -51,28 +51,33 @@ TEST(FeatureStatistics, MatchNumpyMeanAndCovarianceInBatches) {
 
 TEST(FrechetDistance, MatchesPytorchFidOnWellConditionedStatistics) {
   const auto& g = golden();
-  const auto d = eval::frechet_distance(g.at("wide.mu_x"), g.at("wide.sigma_x"), g.at("wide.mu_y"), g.at("wide.sigma_y"));
+  const auto d =
+      eval::frechet_distance(g.at("wide.mu_x"), g.at("wide.sigma_x"), g.at("wide.mu_y"), g.at("wide.sigma_y"));
   EXPECT_NEAR(d.value, golden_scalar("wide.fid"), 1e-6 * golden_scalar("wide.fid"));
   EXPECT_FALSE(d.used_offset);
   // From features end to end, through the accumulator.
-  const auto e = eval::frechet_distance(eval::feature_statistics(g.at("wide.x")), eval::feature_statistics(g.at("wide.y")));
+  const auto e =
+      eval::frechet_distance(eval::feature_statistics(g.at("wide.x")), eval::feature_statistics(g.at("wide.y")));
   EXPECT_NEAR(e.value, golden_scalar("wide.fid"), 1e-6 * golden_scalar("wide.fid"));
 }
 
 TEST(FrechetDistance, MatchesPytorchFidOnSingularCovariances) {
   // N = 12 < D = 24: both covariances have rank 11; the eigenvalue route clamps rounding negatives.
   const auto& g = golden();
-  const auto d = eval::frechet_distance(g.at("narrow.mu_x"), g.at("narrow.sigma_x"), g.at("narrow.mu_y"),
-                                        g.at("narrow.sigma_y"));
+  const auto d =
+      eval::frechet_distance(g.at("narrow.mu_x"), g.at("narrow.sigma_x"), g.at("narrow.mu_y"), g.at("narrow.sigma_y"));
   EXPECT_NEAR(d.value, golden_scalar("narrow.fid"), 1e-6 * golden_scalar("narrow.fid"));
 }
 
 TEST(FrechetDistance, IsZeroOnItselfAndSymmetric) {
   const auto& g = golden();
-  const auto self = eval::frechet_distance(g.at("wide.mu_x"), g.at("wide.sigma_x"), g.at("wide.mu_x"), g.at("wide.sigma_x"));
+  const auto self =
+      eval::frechet_distance(g.at("wide.mu_x"), g.at("wide.sigma_x"), g.at("wide.mu_x"), g.at("wide.sigma_x"));
   EXPECT_NEAR(self.value, 0.0, 1e-9);
-  const auto ab = eval::frechet_distance(g.at("wide.mu_x"), g.at("wide.sigma_x"), g.at("wide.mu_y"), g.at("wide.sigma_y"));
-  const auto ba = eval::frechet_distance(g.at("wide.mu_y"), g.at("wide.sigma_y"), g.at("wide.mu_x"), g.at("wide.sigma_x"));
+  const auto ab =
+      eval::frechet_distance(g.at("wide.mu_x"), g.at("wide.sigma_x"), g.at("wide.mu_y"), g.at("wide.sigma_y"));
+  const auto ba =
+      eval::frechet_distance(g.at("wide.mu_y"), g.at("wide.sigma_y"), g.at("wide.mu_x"), g.at("wide.sigma_x"));
   EXPECT_NEAR(ab.value, ba.value, 1e-9 * ab.value);
 }
 

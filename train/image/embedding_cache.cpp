@@ -73,10 +73,10 @@ io::Metadata EmbeddingCacheKey::metadata() const {
 }
 
 std::string EmbeddingCacheKey::file_name() const {
-  const std::string projection = dim > 0 ? "d" + std::to_string(dim) + "_seed" + std::to_string(projection_seed)
-                                         : "unprojected";
-  return slug(dataset) + "_" + io::fnv1a64_hex(dataset).substr(0, 8) + "_" + shape_text(channels, height, width) +
-         "_" + embedder_name + "_" + projection + ".safetensors";
+  const std::string projection =
+      dim > 0 ? "d" + std::to_string(dim) + "_seed" + std::to_string(projection_seed) : "unprojected";
+  return slug(dataset) + "_" + io::fnv1a64_hex(dataset).substr(0, 8) + "_" + shape_text(channels, height, width) + "_" +
+         embedder_name + "_" + projection + ".safetensors";
 }
 
 Tensor gaussian_projection(int64_t in_dim, int64_t out_dim, uint64_t seed) {
@@ -111,12 +111,13 @@ Tensor embed_dataset(const data::ImageDataset& dataset, ImageEmbedder& embedder,
     // The loader's images are in [-1, 1]; embedders take [0, 1].
     const Tensor images = (data::gather_examples(dataset, indices).images + 1.0) * 0.5;
     Tensor features = embedder.embed(images);
-    GANTRY_CHECK(features.dim() == 2 && features.size(0) == count && features.size(1) == embedder.dim(),
-                 "embedder '", embedder.identity(), "' returned ", shape_str(features.shape()), " for ", count,
-                 " images, expected [", count, ", ", embedder.dim(), "]");
+    GANTRY_CHECK(features.dim() == 2 && features.size(0) == count && features.size(1) == embedder.dim(), "embedder '",
+                 embedder.identity(), "' returned ", shape_str(features.shape()), " for ", count, " images, expected [",
+                 count, ", ", embedder.dim(), "]");
     if (projection.defined()) features = matmul(features, projection);
     features = features.to(kCPU).to(DType::f32).contiguous();
-    std::memcpy(rows + begin * out_dim, features.data_ptr<float>(), static_cast<size_t>(count * out_dim) * sizeof(float));
+    std::memcpy(rows + begin * out_dim, features.data_ptr<float>(),
+                static_cast<size_t>(count * out_dim) * sizeof(float));
     const auto now = Clock::now();
     if (progress && (now - last_report > std::chrono::seconds(2) || begin + count == n)) {
       const double seconds = std::chrono::duration<double>(now - start).count();
@@ -171,8 +172,7 @@ CachedEmbeddings load_or_build_embeddings(const data::ImageDataset& dataset, Ima
                                           const EmbeddingCacheKey& key, const EmbeddingCacheOptions& options) {
   const data::ImageDatasetInfo& info = dataset.info();
   GANTRY_CHECK(key.dataset == info.name && key.dataset_identity == info.identity && key.dataset_size == info.size,
-               "embedding cache: the key names dataset '", key.dataset, "', not the dataset given ('", info.name,
-               "')");
+               "embedding cache: the key names dataset '", key.dataset, "', not the dataset given ('", info.name, "')");
   GANTRY_CHECK(key.embedder == embedder.identity(), "embedding cache: the key names embedder '", key.embedder,
                "', not the one given ('", embedder.identity(), "')");
   const fs::path folder = options.folder.empty() ? default_embedding_cache_dir() : options.folder;

@@ -44,10 +44,10 @@ Tensor gaussian_projection(int64_t in_dim, int64_t out_dim, uint64_t seed);
 std::string default_embedding_cache_dir(const std::string& data_cache = {});
 
 struct EmbeddingCacheOptions {
-  std::string folder;           // "": default_embedding_cache_dir()
-  int64_t batch = 256;          // images embedded at once
+  std::string folder;            // "": default_embedding_cache_dir()
+  int64_t batch = 256;           // images embedded at once
   std::FILE* progress = stderr;  // progress lines while building; nullptr: silent
-  bool rebuild_stale = true;    // false: a stale cache is refused (naming what changed) instead of rebuilt
+  bool rebuild_stale = true;     // false: a stale cache is refused (naming what changed) instead of rebuilt
 };
 
 enum class EmbeddingCacheSource { loaded, built, rebuilt_stale };

@@ -41,9 +41,7 @@ struct Registered {
 const std::vector<Registered>& registry() {
   static const std::vector<Registered> table = {
       {{"pixels", "the flattened pixels in [0, 1] (no network)", true},
-       [](const ImageEmbedderOptions& o) {
-         return std::make_unique<PixelEmbedder>(o.channels, o.height, o.width);
-       }},
+       [](const ImageEmbedderOptions& o) { return std::make_unique<PixelEmbedder>(o.channels, o.height, o.width); }},
       {{"inception-pool3", "FID Inception-v3 pool3 (2048), the full FID weights", false}, {}},
       {{"inception-mixed_7a", "Inception-v3 Mixed_7a, average-pooled (1280)", false}, {}},
       {{"inception-mixed_6e", "Inception-v3 Mixed_6e, average-pooled (768)", false}, {}},
