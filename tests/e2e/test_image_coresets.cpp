@@ -28,10 +28,11 @@ using testing::TempFolder;
 
 constexpr int kSide = 16;
 
-image::ImageTrainConfig tiny_coreset_run(const std::string& images, const std::string& out) {
-  image::ImageTrainConfig c = image::ImageTrainConfig::preset("dcgan");
+image::ImageTrainConfig tiny_coreset_run(const std::string& images, const std::string& out,
+                                         const std::string& model = "dcgan", int64_t side = kSide) {
+  image::ImageTrainConfig c = image::ImageTrainConfig::preset(model);
   c.dataset = images;
-  c.image_size = kSide;
+  c.image_size = side;
   c.g_width = c.d_width = 8;
   c.latent_dim = 8;
   c.batch = 4;
@@ -182,18 +183,11 @@ TEST(ImageCoresets, ADamagedEmbeddingCacheRefusesTheRunNamingTheFileBeforeItsFol
 TEST(ImageCoresets, AClassConditionalDataCoresetRunTrainsOnMnist) {
   GANTRY_SKIP_WITHOUT_DATASET("mnist:test");
   TempFolder tmp("image_coreset_conditional");
-  image::ImageTrainConfig c = image::ImageTrainConfig::preset("sngan");
-  c.dataset = "mnist:test";
-  c.image_size = 32;  // the ResNet SNGAN is 32x32 only
+  image::ImageTrainConfig c = tiny_coreset_run("mnist:test", tmp.sub("run"), "sngan", 32);  // SNGAN is 32x32 only
   c.conditional = true;
-  c.g_width = c.d_width = 8;
-  c.latent_dim = 8;
-  c.batch = 4;
+  c.coreset_prior = false;
   c.steps = 2;
   c.d_steps = 1;
-  c.sample_every = 0;
-  c.coreset_data = true;
-  c.out = tmp.sub("run");
   EXPECT_EQ(train_losses(c, quiet_options(tmp)).size(), 4u);
 }
 

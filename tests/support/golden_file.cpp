@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include "engine/core/error.h"
+#include "engine/ops/ops.h"
 #include "tests/support/test_util.h"
 
 namespace gantry::testing {
@@ -16,6 +19,25 @@ const Tensor& GoldenFile::tensor(const std::string& key) const {
   for (const auto& [name, t] : contents_.tensors)
     if (name == key) return t;
   GANTRY_FAIL("golden file ", file_name_, ": no tensor named '", key, "' (", contents_.tensors.size(), " tensors)");
+}
+
+std::vector<double> GoldenFile::values(const std::string& key) const {
+  return to_vector<double>(tensor(key).to(DType::f64));
+}
+
+double GoldenFile::scalar(const std::string& key) const {
+  const std::vector<double> v = values(key);
+  GANTRY_CHECK(!v.empty(), "golden file ", file_name_, ": tensor '", key, "' is empty");
+  return v.front();
+}
+
+const GoldenFile& cached_golden_file(const std::string& file_name) {
+  static std::mutex mutex;
+  static std::map<std::string, GoldenFile> files;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = files.find(file_name);
+  if (it == files.end()) it = files.emplace(file_name, GoldenFile(file_name)).first;
+  return it->second;
 }
 
 const std::string& GoldenFile::meta(const std::string& key) const {

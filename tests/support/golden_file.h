@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/core/tensor.h"
 #include "engine/io/safetensors.h"
@@ -23,6 +24,9 @@ class GoldenFile {
 
   // The tensor or metadata entry `key`; throws gantry::Error naming the file and the missing key.
   const Tensor& tensor(const std::string& key) const;
+  // The tensor `key` as float64 values, and its first value.
+  std::vector<double> values(const std::string& key) const;
+  double scalar(const std::string& key) const;
   const std::string& meta(const std::string& key) const;
   double meta_double(const std::string& key) const;
   int64_t meta_int(const std::string& key) const;
@@ -40,5 +44,8 @@ class GoldenFile {
   std::string file_name_;
   io::TensorFile contents_;
 };
+
+// tests/data/<file_name>, loaded on first use and shared by every test of the binary.
+const GoldenFile& cached_golden_file(const std::string& file_name);
 
 }  // namespace gantry::testing

@@ -12,15 +12,13 @@
 #include "engine/ops/ops.h"
 #include "eval/feature_statistics.h"
 #include "eval/frechet_distance.h"
+#include "tests/support/golden_file.h"
 #include "tests/support/test_util.h"
 
 namespace gantry {
 namespace {
 
-const io::TensorFile& golden() {
-  static const io::TensorFile file = io::load_safetensors(testing::test_data_path("fid_golden.safetensors"));
-  return file;
-}
+const testing::GoldenFile& golden() { return testing::cached_golden_file("fid_golden.safetensors"); }
 
 double max_relative_difference(const Tensor& a, const Tensor& b) {
   const auto x = to_vector<double>(a.to(DType::f64)), y = to_vector<double>(b.to(DType::f64));
@@ -33,51 +31,49 @@ double max_relative_difference(const Tensor& a, const Tensor& b) {
   return diff / scale;
 }
 
-double golden_scalar(const std::string& name) { return to_vector<double>(golden().at(name))[0]; }
-
 TEST(FeatureStatistics, MatchNumpyMeanAndCovarianceInBatches) {
   for (const std::string c : {"wide", "narrow"}) {
-    const Tensor x = golden().at(c + ".x");
+    const Tensor x = golden().tensor(c + ".x");
     // Odd batch sizes, so the merge of partial sums is exercised, not just one pass.
     eval::FeatureStatisticsAccumulator acc(x.size(1));
     for (int64_t start = 0; start < x.size(0); start += 7) acc.add(x.slice(0, start, std::min(start + 7, x.size(0))));
     const eval::FeatureStatistics s = acc.finish();
     EXPECT_EQ(s.count, x.size(0));
-    EXPECT_LT(max_relative_difference(s.mu, golden().at(c + ".mu_x")), 1e-13) << c;
-    EXPECT_LT(max_relative_difference(s.sigma, golden().at(c + ".sigma_x")), 1e-11) << c;
+    EXPECT_LT(max_relative_difference(s.mu, golden().tensor(c + ".mu_x")), 1e-13) << c;
+    EXPECT_LT(max_relative_difference(s.sigma, golden().tensor(c + ".sigma_x")), 1e-11) << c;
     EXPECT_EQ(s.singular(), c == "narrow");
   }
 }
 
 TEST(FrechetDistance, MatchesPytorchFidOnWellConditionedStatistics) {
   const auto& g = golden();
-  const auto d =
-      eval::frechet_distance(g.at("wide.mu_x"), g.at("wide.sigma_x"), g.at("wide.mu_y"), g.at("wide.sigma_y"));
-  EXPECT_NEAR(d.value, golden_scalar("wide.fid"), 1e-6 * golden_scalar("wide.fid"));
+  const auto d = eval::frechet_distance(g.tensor("wide.mu_x"), g.tensor("wide.sigma_x"), g.tensor("wide.mu_y"),
+                                        g.tensor("wide.sigma_y"));
+  EXPECT_NEAR(d.value, golden().scalar("wide.fid"), 1e-6 * golden().scalar("wide.fid"));
   EXPECT_FALSE(d.used_offset);
   // From features end to end, through the accumulator.
-  const auto e =
-      eval::frechet_distance(eval::feature_statistics(g.at("wide.x")), eval::feature_statistics(g.at("wide.y")));
-  EXPECT_NEAR(e.value, golden_scalar("wide.fid"), 1e-6 * golden_scalar("wide.fid"));
+  const auto e = eval::frechet_distance(eval::feature_statistics(g.tensor("wide.x")),
+                                        eval::feature_statistics(g.tensor("wide.y")));
+  EXPECT_NEAR(e.value, golden().scalar("wide.fid"), 1e-6 * golden().scalar("wide.fid"));
 }
 
 TEST(FrechetDistance, MatchesPytorchFidOnSingularCovariances) {
   // N = 12 < D = 24: both covariances have rank 11; the eigenvalue route clamps rounding negatives.
   const auto& g = golden();
-  const auto d =
-      eval::frechet_distance(g.at("narrow.mu_x"), g.at("narrow.sigma_x"), g.at("narrow.mu_y"), g.at("narrow.sigma_y"));
-  EXPECT_NEAR(d.value, golden_scalar("narrow.fid"), 1e-6 * golden_scalar("narrow.fid"));
+  const auto d = eval::frechet_distance(g.tensor("narrow.mu_x"), g.tensor("narrow.sigma_x"), g.tensor("narrow.mu_y"),
+                                        g.tensor("narrow.sigma_y"));
+  EXPECT_NEAR(d.value, golden().scalar("narrow.fid"), 1e-6 * golden().scalar("narrow.fid"));
 }
 
 TEST(FrechetDistance, IsZeroOnItselfAndSymmetric) {
   const auto& g = golden();
-  const auto self =
-      eval::frechet_distance(g.at("wide.mu_x"), g.at("wide.sigma_x"), g.at("wide.mu_x"), g.at("wide.sigma_x"));
+  const auto self = eval::frechet_distance(g.tensor("wide.mu_x"), g.tensor("wide.sigma_x"), g.tensor("wide.mu_x"),
+                                           g.tensor("wide.sigma_x"));
   EXPECT_NEAR(self.value, 0.0, 1e-9);
-  const auto ab =
-      eval::frechet_distance(g.at("wide.mu_x"), g.at("wide.sigma_x"), g.at("wide.mu_y"), g.at("wide.sigma_y"));
-  const auto ba =
-      eval::frechet_distance(g.at("wide.mu_y"), g.at("wide.sigma_y"), g.at("wide.mu_x"), g.at("wide.sigma_x"));
+  const auto ab = eval::frechet_distance(g.tensor("wide.mu_x"), g.tensor("wide.sigma_x"), g.tensor("wide.mu_y"),
+                                         g.tensor("wide.sigma_y"));
+  const auto ba = eval::frechet_distance(g.tensor("wide.mu_y"), g.tensor("wide.sigma_y"), g.tensor("wide.mu_x"),
+                                         g.tensor("wide.sigma_x"));
   EXPECT_NEAR(ab.value, ba.value, 1e-9 * ab.value);
 }
 
@@ -142,7 +138,7 @@ TEST(FeatureStatistics, RefuseTooFewRowsWrongWidthAndNaN) {
 
 TEST(FeatureStatistics, NpzFilesRoundTripInPytorchFidsLayoutAndRefuseAnotherDimension) {
   const auto path = (std::filesystem::temp_directory_path() / "gantry_test_stats.npz").string();
-  const auto s = eval::feature_statistics(golden().at("wide.x"));
+  const auto s = eval::feature_statistics(golden().tensor("wide.x"));
   eval::save_statistics_npz(path, s);
   const auto names = io::load_npz(path);
   ASSERT_EQ(names.size(), 2u);

@@ -14,6 +14,7 @@
 #include "eval/inception_score.h"
 #include "eval/numpy_permutation.h"
 #include "tests/support/error_matchers.h"
+#include "tests/support/golden_file.h"
 #include "tests/support/test_util.h"
 
 namespace gantry {
@@ -22,18 +23,14 @@ namespace {
 using eval::InceptionScoreOptions;
 using testing::throws_error_mentioning;
 
-const io::TensorFile& golden() {
-  static const io::TensorFile file = io::load_safetensors(testing::test_data_path("metrics_golden.safetensors"));
-  return file;
-}
-std::vector<double> golden_values(const std::string& name) { return to_vector<double>(golden().at(name)); }
+const testing::GoldenFile& golden() { return testing::cached_golden_file("metrics_golden.safetensors"); }
 
 double relative_difference(double actual, double expected) { return std::abs(actual - expected) / std::abs(expected); }
 
 void expect_score_matches(const eval::InceptionScore& s, const std::string& prefix, double rtol) {
-  EXPECT_LE(relative_difference(s.mean, golden_values(prefix + ".mean")[0]), rtol) << prefix << " mean " << s.mean;
-  EXPECT_LE(relative_difference(s.std, golden_values(prefix + ".std")[0]), rtol) << prefix << " std " << s.std;
-  const std::vector<double> splits = golden_values(prefix + ".splits");
+  EXPECT_LE(relative_difference(s.mean, golden().values(prefix + ".mean")[0]), rtol) << prefix << " mean " << s.mean;
+  EXPECT_LE(relative_difference(s.std, golden().values(prefix + ".std")[0]), rtol) << prefix << " std " << s.std;
+  const std::vector<double> splits = golden().values(prefix + ".splits");
   ASSERT_EQ(s.split_scores.size(), splits.size());
   for (size_t i = 0; i < splits.size(); ++i)
     EXPECT_LE(relative_difference(s.split_scores[i], splits[i]), rtol) << prefix << " split " << i;
@@ -42,7 +39,7 @@ void expect_score_matches(const eval::InceptionScore& s, const std::string& pref
 TEST(NumpyPermutation, ReproducesRandomStatePermutation) {
   for (const auto& [seed, n] :
        std::vector<std::pair<uint32_t, int64_t>>{{2020, 120}, {2020, 1000}, {0, 37}, {123456789, 700}}) {
-    const auto expected = to_vector<int64_t>(golden().at("perm." + std::to_string(seed) + "." + std::to_string(n)));
+    const auto expected = to_vector<int64_t>(golden().tensor("perm." + std::to_string(seed) + "." + std::to_string(n)));
     EXPECT_EQ(eval::numpy_legacy_permutation(n, seed), expected) << "seed " << seed << ", n " << n;
   }
   EXPECT_TRUE(eval::numpy_legacy_permutation(0, 1).empty());
@@ -58,13 +55,14 @@ TEST(NumpyPermutation, Mt19937MatchesTheReferenceSequence) {
 }
 
 TEST(InceptionScore, MatchesTorchFidelityInInputOrderAndShuffled) {
-  const Tensor logits = golden().at("is.logits");
+  const Tensor logits = golden().tensor("is.logits");
   expect_score_matches(eval::inception_score_from_logits(logits), "is.plain", 1e-12);
   InceptionScoreOptions shuffled;
   shuffled.shuffle = true;
   expect_score_matches(eval::inception_score_from_logits(logits, shuffled), "is.shuffled", 1e-12);
   // From the probabilities (softmax in NumPy) the same numbers.
-  expect_score_matches(eval::inception_score_from_probabilities(golden().at("is.probabilities")), "is.plain", 1e-12);
+  expect_score_matches(eval::inception_score_from_probabilities(golden().tensor("is.probabilities")), "is.plain",
+                       1e-12);
   // f32 logits are read as their float64 values.
   const Tensor f32 = logits.to(DType::f32);
   const auto a = eval::inception_score_from_logits(f32), b = eval::inception_score_from_logits(f32.to(DType::f64));

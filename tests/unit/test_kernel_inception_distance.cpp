@@ -13,6 +13,7 @@
 #include "engine/random/generator.h"
 #include "eval/kernel_inception_distance.h"
 #include "tests/support/error_matchers.h"
+#include "tests/support/golden_file.h"
 #include "tests/support/test_util.h"
 
 namespace gantry {
@@ -21,19 +22,15 @@ namespace {
 using eval::KernelInceptionDistanceOptions;
 using testing::throws_error_mentioning;
 
-const io::TensorFile& golden() {
-  static const io::TensorFile file = io::load_safetensors(testing::test_data_path("metrics_golden.safetensors"));
-  return file;
-}
-double golden_scalar(const std::string& name) { return to_vector<double>(golden().at(name))[0]; }
+const testing::GoldenFile& golden() { return testing::cached_golden_file("metrics_golden.safetensors"); }
 double relative_difference(double actual, double expected) { return std::abs(actual - expected) / std::abs(expected); }
 
 TEST(KernelInceptionDistance, SubsetEstimateMatchesCleanFid) {
-  const Tensor real = golden().at("kid.real"), fake = golden().at("kid.fake");
+  const Tensor real = golden().tensor("kid.real"), fake = golden().tensor("kid.fake");
   const double equal = eval::polynomial_mmd2_unbiased(fake.narrow(0, 0, 40), real.narrow(0, 0, 40));
-  EXPECT_LE(relative_difference(equal, golden_scalar("kid.mmd2_equal")), 1e-12) << equal;
+  EXPECT_LE(relative_difference(equal, golden().scalar("kid.mmd2_equal")), 1e-12) << equal;
   const double unequal = eval::polynomial_mmd2_unbiased(fake, real);
-  EXPECT_LE(relative_difference(unequal, golden_scalar("kid.mmd2_unequal")), 1e-12) << unequal;
+  EXPECT_LE(relative_difference(unequal, golden().scalar("kid.mmd2_unequal")), 1e-12) << unequal;
   // The estimate is symmetric in its two sets.
   EXPECT_NEAR(eval::polynomial_mmd2_unbiased(real, fake), unequal, 1e-12 * std::abs(unequal));
 }
@@ -41,13 +38,13 @@ TEST(KernelInceptionDistance, SubsetEstimateMatchesCleanFid) {
 TEST(KernelInceptionDistance, SubsetsOfTheWholeSetsGiveTheWholeSetEstimate) {
   // 50 real and 50 fake rows with subsets of up to 1000: every subset is a permutation of all rows,
   // so every subset value is the whole-set estimate and the spread is rounding only.
-  const Tensor real = golden().at("kid.real").narrow(0, 0, 50), fake = golden().at("kid.fake");
+  const Tensor real = golden().tensor("kid.real").narrow(0, 0, 50), fake = golden().tensor("kid.fake");
   KernelInceptionDistanceOptions o;
   o.num_subsets = 4;
   const auto kid = eval::kernel_inception_distance(real, fake, o);
   EXPECT_EQ(kid.subset_size, 50);
   ASSERT_EQ(kid.subset_values.size(), 4u);
-  EXPECT_LE(relative_difference(kid.mean, golden_scalar("kid.mmd2_all50")), 1e-12) << kid.mean;
+  EXPECT_LE(relative_difference(kid.mean, golden().scalar("kid.mmd2_all50")), 1e-12) << kid.mean;
   EXPECT_LE(kid.std, 1e-12);
   // f32 features give the same numbers as their float64 values.
   const auto f32 = eval::kernel_inception_distance(real.to(DType::f32), fake.to(DType::f32), o);
@@ -57,7 +54,7 @@ TEST(KernelInceptionDistance, SubsetsOfTheWholeSetsGiveTheWholeSetEstimate) {
 }
 
 TEST(KernelInceptionDistance, RandomSubsetsAreSeededAndAverageNearTheWholeSetEstimate) {
-  const Tensor real = golden().at("kid.real"), fake = golden().at("kid.fake");
+  const Tensor real = golden().tensor("kid.real"), fake = golden().tensor("kid.fake");
   KernelInceptionDistanceOptions o;
   o.max_subset_size = 20;
   o.num_subsets = 200;
@@ -70,7 +67,7 @@ TEST(KernelInceptionDistance, RandomSubsetsAreSeededAndAverageNearTheWholeSetEst
   EXPECT_NE(a.subset_values, c.subset_values);
   EXPECT_GT(a.std, 0.0);
   // The subset estimate is unbiased: its mean lies near the all-rows estimate (a few standard errors).
-  const double whole = golden_scalar("kid.mmd2_unequal");
+  const double whole = golden().scalar("kid.mmd2_unequal");
   EXPECT_LE(std::abs(a.mean - whole), 4 * a.std / std::sqrt(200.0)) << a.mean << " vs " << whole;
 }
 

@@ -13,6 +13,7 @@
 #include "engine/ops/ops.h"
 #include "eval/precision_recall.h"
 #include "tests/support/error_matchers.h"
+#include "tests/support/golden_file.h"
 #include "tests/support/test_util.h"
 
 namespace gantry {
@@ -21,11 +22,7 @@ namespace {
 using eval::PrecisionRecallOptions;
 using testing::throws_error_mentioning;
 
-const io::TensorFile& golden() {
-  static const io::TensorFile file = io::load_safetensors(testing::test_data_path("metrics_golden.safetensors"));
-  return file;
-}
-std::vector<double> golden_values(const std::string& name) { return to_vector<double>(golden().at(name)); }
+const testing::GoldenFile& golden() { return testing::cached_golden_file("metrics_golden.safetensors"); }
 
 double max_relative_difference(const std::vector<double>& a, const std::vector<double>& b) {
   EXPECT_EQ(a.size(), b.size());
@@ -35,7 +32,7 @@ double max_relative_difference(const std::vector<double>& a, const std::vector<d
 }
 
 TEST(PrecisionRecall, MatchesBruteForceNumpyKnn) {
-  const Tensor real = golden().at("pr.real"), fake = golden().at("pr.fake");
+  const Tensor real = golden().tensor("pr.real"), fake = golden().tensor("pr.fake");
   for (int64_t k : {3, 5}) {
     const std::string p = "pr.k" + std::to_string(k) + ".";
     PrecisionRecallOptions o;
@@ -43,17 +40,17 @@ TEST(PrecisionRecall, MatchesBruteForceNumpyKnn) {
     const auto r = eval::precision_recall(real, fake, o);
     EXPECT_EQ(r.k, k);
     // Shares of counts: equal as doubles.
-    EXPECT_DOUBLE_EQ(r.precision, golden_values(p + "precision")[0]) << "k " << k;
-    EXPECT_DOUBLE_EQ(r.recall, golden_values(p + "recall")[0]) << "k " << k;
-    EXPECT_DOUBLE_EQ(r.density, golden_values(p + "density")[0]) << "k " << k;
-    EXPECT_DOUBLE_EQ(r.coverage, golden_values(p + "coverage")[0]) << "k " << k;
-    EXPECT_LE(max_relative_difference(r.real_radii, golden_values(p + "real_radii")), 1e-12) << "k " << k;
-    EXPECT_LE(max_relative_difference(r.fake_radii, golden_values(p + "fake_radii")), 1e-12) << "k " << k;
+    EXPECT_DOUBLE_EQ(r.precision, golden().values(p + "precision")[0]) << "k " << k;
+    EXPECT_DOUBLE_EQ(r.recall, golden().values(p + "recall")[0]) << "k " << k;
+    EXPECT_DOUBLE_EQ(r.density, golden().values(p + "density")[0]) << "k " << k;
+    EXPECT_DOUBLE_EQ(r.coverage, golden().values(p + "coverage")[0]) << "k " << k;
+    EXPECT_LE(max_relative_difference(r.real_radii, golden().values(p + "real_radii")), 1e-12) << "k " << k;
+    EXPECT_LE(max_relative_difference(r.fake_radii, golden().values(p + "fake_radii")), 1e-12) << "k " << k;
   }
 }
 
 TEST(PrecisionRecall, BlockedDistancesGiveIdenticalResults) {
-  const Tensor real = golden().at("pr.real"), fake = golden().at("pr.fake");
+  const Tensor real = golden().tensor("pr.real"), fake = golden().tensor("pr.fake");
   const auto whole = eval::precision_recall(real, fake);
   for (int64_t rows : {1, 7, 79}) {
     PrecisionRecallOptions o;
@@ -91,7 +88,7 @@ TEST(PrecisionRecall, BallsExcludeThePointItselfAndCountDuplicates) {
 }
 
 TEST(PrecisionRecall, IdenticalSetsArePerfect) {
-  const Tensor x = golden().at("pr.real");
+  const Tensor x = golden().tensor("pr.real");
   const auto r = eval::precision_recall(x, x);
   EXPECT_EQ(r.precision, 1.0);
   EXPECT_EQ(r.recall, 1.0);
