@@ -31,8 +31,12 @@ void set_handler(int sig, void (*handler)(int)) {
 
 extern "C" void record_stop_signal(int sig) {
   int none = 0;
-  g_received.compare_exchange_strong(none, sig);
+  const bool first = g_received.compare_exchange_strong(none, sig);
   for (int s : kStopSignals) set_handler(s, SIG_DFL);  // the next one takes its default action
+  // The handler's mask blocks the stop signals on its own thread only: a second signal delivered to
+  // another thread at the same moment still finds this handler. It is a second signal all the same,
+  // so it takes the default action now (pending until this handler returns, then fatal).
+  if (!first) ::raise(sig);
 }
 
 }  // namespace
