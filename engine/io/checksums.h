@@ -1,8 +1,8 @@
 #pragma once
-// MD5 (RFC 1321) and SHA-1 (FIPS 180-4), only to check downloaded files against their published
-// checksums, not for anything that needs collision resistance. Written here rather than taken from
-// OpenSSL so the engine and its installed package keep their short dependency list; both are a few
-// dozen lines over one shared 64-byte block buffer, tested against the standards' vectors.
+// MD5 (RFC 1321), SHA-1 and SHA-256 (FIPS 180-4), only to check downloaded and user-supplied files against their
+// published checksums, not for anything that needs collision resistance. Written here rather than taken from OpenSSL so
+// the engine and its installed package keep their short dependency list; both are a few dozen lines over one shared
+// 64-byte block buffer, tested against the standards' vectors.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -50,9 +50,22 @@ class Sha1 final : public BlockHash {
   uint32_t state_[5];
 };
 
+// SHA-256 (FIPS 180-4): the digest pytorch-fid's weight file names carry the first 8 hex digits of.
+class Sha256 final : public BlockHash {
+ public:
+  Sha256();
+
+ private:
+  void compress(const uint8_t* block) override;
+  std::string state_hex() const override;
+  uint32_t state_[8];
+};
+
 std::string md5_hex(const void* bytes, size_t size);
+std::string sha256_hex(const void* bytes, size_t size);
 // The digest of a whole file, read in chunks; throws gantry::Error naming the path when it cannot be read.
 std::string md5_file_hex(const std::string& path);
 std::string sha1_file_hex(const std::string& path);
+std::string sha256_file_hex(const std::string& path);
 
 }  // namespace gantry::io

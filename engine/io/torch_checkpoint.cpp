@@ -148,9 +148,10 @@ class StateDictReader {
     return t;
   }
 
-  // The view must address only elements of its storage, and (so that loading never allocates more
-  // than the file holds) have no more elements than the storage.
-  void check_inside_storage(const TorchTensorInfo& t, const pickle::Object& at) const {
+  // The view must address only elements of its storage. Views with more elements than their storage
+  // (overlapping or expanded ones, which torch.save writes as they are) are read, but their excess
+  // over all tensors is bounded, so a small hostile file cannot make loading allocate without limit.
+  void check_inside_storage(const TorchTensorInfo& t, const pickle::Object& at) {
     const TorchStorageInfo& s = info_.storages[t.storage];
     const auto numel_limit = static_cast<unsigned __int128>(s.numel);
     unsigned __int128 numel = 1, last = static_cast<unsigned __int128>(t.storage_offset);
@@ -174,10 +175,22 @@ class StateDictReader {
                               std::to_string(t.storage_offset) + " over storage '" + s.key + "' of " +
                               std::to_string(s.numel) + " elements";
     if (last >= numel_limit) fail(t.name, at, "the view reaches past the end of its storage (" + where + ")");
-    if (numel > numel_limit)
+    if (numel <= numel_limit) return;
+    // numel was capped at the storage's size + 1 above; the real product bounds the excess.
+    unsigned __int128 full = 1;
+    for (const int64_t d : t.shape)
+      full = std::min<unsigned __int128>(full * static_cast<uint64_t>(d), kOverlapBudget + numel_limit + 1);
+    const unsigned __int128 excess = full - numel_limit;
+    if (excess > overlap_budget_)
       fail(t.name, at,
-           "the view has more elements than its storage (overlapping views are not supported; " + where + ")");
+           "overlapping views expand past the limit of " + std::to_string(kOverlapBudget) +
+               " elements more than their storages hold (" + where + ")");
+    overlap_budget_ -= static_cast<uint64_t>(excess);
   }
+
+  // Elements that overlapping views may add beyond their storages, over the whole file (1 GiB of f32).
+  static constexpr uint64_t kOverlapBudget = uint64_t{1} << 28;
+  uint64_t overlap_budget_ = kOverlapBudget;
 
   // The persistent id ('storage', torch.<Type>Storage, key, location, numel[, view_metadata]).
   size_t storage(const std::string& name, size_t index) {

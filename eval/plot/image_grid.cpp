@@ -78,4 +78,13 @@ Tensor images_to_uint8_nhwc(const Tensor& images) {
   return out;
 }
 
+Tensor images_as_saved_unit_range(const Tensor& images) {
+  const Tensor batch = checked_images(images);
+  Tensor out = empty(batch.shape(), DType::f32);
+  const float* src = batch.data_ptr<float>();
+  float* dst = out.data_ptr<float>();
+  for (int64_t i = 0; i < batch.numel(); ++i) dst[i] = static_cast<float>(to_byte(src[i])) / 255.0f;
+  return out;
+}
+
 }  // namespace gantry::plot

@@ -16,5 +16,8 @@ void write_image_grid_png(const std::string& path, const Tensor& images, int64_t
 std::string render_image_png(const Tensor& images, int64_t index);
 // The batch as uint8 [N, H, W, C] (the layout image tools and FID implementations read).
 Tensor images_to_uint8_nhwc(const Tensor& images);
+// The values the PNG of each image holds, back as f32 [N, C, H, W] in [0, 1] (k / 255): what FID
+// tools see when they read saved images.
+Tensor images_as_saved_unit_range(const Tensor& images);
 
 }  // namespace gantry::plot

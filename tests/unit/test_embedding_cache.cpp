@@ -15,7 +15,9 @@
 #include "engine/io/safetensors.h"
 #include "engine/ops/ops.h"
 #include "engine/random/generator.h"
+#include "models/fid_inception_weights.h"
 #include "tests/support/error_matchers.h"
+#include "tests/support/shared_inception_folder.h"
 #include "tests/support/temp_folder.h"
 #include "train/coreset.h"
 #include "train/data/embedded_dataset_source.h"
@@ -229,12 +231,11 @@ TEST(EmbeddingCache, TheProjectionIsAPureFunctionOfItsSeed) {
   EXPECT_NEAR(sum(big * big).item<float>() / 4096.0, 1.0, 0.05);
 }
 
-TEST(ImageEmbedders, PixelsAreAvailableAndTheInceptionLayersAreRefusedNamingWhy) {
-  EXPECT_NO_THROW(image::check_image_embedder_name("pixels"));
+TEST(ImageEmbedders, PixelsAndTheInceptionLayersAreAvailableAndUnknownNamesAreRefused) {
+  for (const char* name : {"pixels", "inception-pool3", "inception-mixed_7a", "inception-mixed_6e"})
+    EXPECT_NO_THROW(image::check_image_embedder_name(name)) << name;
   EXPECT_TRUE(throws_error_mentioning([] { image::check_image_embedder_name("vgg16"); },
                                       {"--coreset-embedding", "unknown embedding 'vgg16'", "pixels, inception-pool3"}));
-  EXPECT_TRUE(throws_error_mentioning([] { image::check_image_embedder_name("inception-mixed_7a"); },
-                                      {"not available in this version", "available: pixels"}));
   image::ImageEmbedderOptions o;
   o.channels = 3;
   o.height = o.width = 2;
@@ -247,6 +248,32 @@ TEST(ImageEmbedders, PixelsAreAvailableAndTheInceptionLayersAreRefusedNamingWhy)
         pixels->embed(rand({5, 1, 2, 2}, *std::make_unique<Generator>(1)));
       },
       {"expected images [N, 3, 2, 2]", "[5, 1, 2, 2]"}));
+}
+
+TEST(ImageEmbedders, InceptionLayersEmbedWithTheirWeightsAndNameThemInTheirIdentity) {
+  image::ImageEmbedderOptions o;
+  o.weights = "/nonexistent/pt_inception.pth";
+  EXPECT_TRUE(throws_error_mentioning(
+      [&] { (void)image::make_image_embedder("inception-pool3", o); },
+      {"--coreset-weights", "/nonexistent/pt_inception.pth", "do not exist", models::kFidInceptionUrl}));
+  SKIP_WITHOUT_INCEPTION_FOLDER();
+  o.weights = testing::shared_inception_dir() + "/folded";
+  // The per-layer weights stop at Mixed_7a: pool3 is refused, naming the missing file.
+  EXPECT_TRUE(throws_error_mentioning([&] { (void)image::make_image_embedder("inception-pool3", o); },
+                                      {"only through Mixed_7a", "weights_mixed_9_tower_1_conv_1.dat"}));
+  const auto embedder = image::make_image_embedder("inception-mixed_6e", o);
+  EXPECT_EQ(embedder->dim(), 768);
+  const std::string digest = models::load_fid_inception_weights(o.weights).digest;
+  EXPECT_NE(embedder->identity().find("mixed_6e"), std::string::npos) << embedder->identity();
+  EXPECT_NE(embedder->identity().find(digest), std::string::npos) << embedder->identity();
+  const Tensor images = rand({2, 1, 8, 8}, *std::make_unique<Generator>(4));
+  const Tensor e = embedder->embed(images);
+  EXPECT_EQ(e.shape(), (Shape{2, 768}));
+  // Distinct images, distinct embeddings; the same image, the same one.
+  EXPECT_GT(amax(abs(sub(e.slice(0, 0, 1), e.slice(0, 1, 2)))).item<double>(), 0.0);
+  // Alone or in a batch, an image gets the same embedding up to float rounding (BLAS blocks by batch).
+  const Tensor alone = embedder->embed(images.slice(0, 1, 2)), in_batch = e.slice(0, 1, 2);
+  EXPECT_LT(amax(abs(sub(alone, in_batch))).item<double>(), 1e-5 * amax(abs(in_batch)).item<double>());
 }
 
 // ---- the sampler ----

@@ -87,6 +87,22 @@ TEST(Sha1, MatchesFips180Vectors) {
   EXPECT_EQ(sha1(std::string(1000000, 'a')), "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
 }
 
+TEST(Sha256, MatchesFips180Vectors) {
+  TempFolder dir("sha256_file");
+  std::filesystem::create_directories(dir.path());
+  const auto sha256 = [&](const std::string& text) {
+    testing::write_bytes(dir.sub("f"), text);
+    const std::string of_file = io::sha256_file_hex(dir.sub("f"));
+    EXPECT_EQ(of_file, io::sha256_hex(text.data(), text.size()));
+    return of_file;
+  };
+  EXPECT_EQ(sha256(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(sha256(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
 class IdxFiles : public ::testing::TestWithParam<bool> {};  // raw or gzipped
 
 TEST_P(IdxFiles, ReadsImagesAndLabelsOfASplit) {

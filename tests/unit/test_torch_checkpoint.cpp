@@ -16,6 +16,7 @@
 #include "engine/io/torch_checkpoint.h"
 #include "engine/io/zip_archive.h"
 #include "tests/support/error_matchers.h"
+#include "tests/support/shared_inception_folder.h"
 #include "tests/support/temp_folder.h"
 
 namespace gantry {
@@ -27,35 +28,8 @@ using testing::throws_error_mentioning;
 const std::string kData = GANTRY_TEST_DATA_DIR;
 const std::string kLegacy = kData + "/torch_checkpoint_legacy.pth";
 const std::string kZip = kData + "/torch_checkpoint_zip.pth";
-const std::string kRealName = "pt_inception-2015-12-05-6726825d.TRUNCATED_818371B.pth";
-
-// The shared FID Inception folder: $GANTRY_SHARED_DIR, by default `shared` beside the repository.
-std::string inception_dir() {
-  const char* env = std::getenv("GANTRY_SHARED_DIR");
-  const std::string shared = env != nullptr ? std::string(env) : kData + "/../../../shared";
-  return shared + "/inception-fid-partial";
-}
-
-#define SKIP_WITHOUT_INCEPTION_FOLDER()                                            \
-  if (!fs::exists(inception_dir() + "/" + kRealName))                              \
-  GTEST_SKIP() << "the shared FID Inception folder is absent (" << inception_dir() \
-               << "); set GANTRY_SHARED_DIR to the folder holding inception-fid-partial/"
-
-std::vector<std::vector<std::string>> read_tsv(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << path;
-  std::vector<std::vector<std::string>> rows;
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, '\t')) cells.push_back(cell);
-    rows.push_back(cells);
-  }
-  return rows;
-}
+const std::string kRealName = testing::kRealTruncatedInception;
+std::string inception_dir() { return testing::shared_inception_dir(); }
 
 ::testing::AssertionResult same_bytes(const Tensor& actual, const Tensor& expected) {
   if (actual.dtype() != expected.dtype())
@@ -167,8 +141,8 @@ TEST(TorchCheckpointInception, HeaderAndPickleMatchTheKeyTable) {
   EXPECT_EQ(info.format, io::TorchCheckpointFormat::legacy);
   EXPECT_EQ(info.file_size, 818371u);
   EXPECT_EQ(info.expected_file_size, 95628359u);  // the real file's size
-  const auto table = read_tsv(inception_dir() + "/pt_inception_state_dict_keys.tsv");
-  const auto refs = read_tsv(kData + "/pt_inception_storage_refs.tsv");
+  const auto table = testing::read_tsv(inception_dir() + "/pt_inception_state_dict_keys.tsv");
+  const auto refs = testing::read_tsv(kData + "/pt_inception_storage_refs.tsv");
   ASSERT_EQ(table.size(), 566u);
   ASSERT_EQ(refs.size(), 566u);
   ASSERT_EQ(info.tensors.size(), 566u);

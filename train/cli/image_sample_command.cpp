@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "engine/autograd/grad_mode.h"
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/npz.h"
@@ -13,6 +12,7 @@
 #include "eval/plot/image_grid.h"
 #include "train/cli/arg_parser.h"
 #include "train/cli/image_commands.h"
+#include "train/image/generated_images.h"
 #include "train/image/image_run_loading.h"
 
 namespace gantry::cli {
@@ -58,18 +58,12 @@ int image_sample_command(const std::vector<std::string>& args) {
                "' kept no EMA generator (it was trained without --ema-decay)");
   for (const auto& note : run.notes) std::printf("%s\n", note.c_str());
   const models::ImageGanConfig& arch = run.nets.config;
-  Generator gen(static_cast<uint64_t>(seed));
+  image::GeneratedImages generated(run, static_cast<uint64_t>(seed));
   std::vector<Tensor> images, labels;
-  run.nets.generator->eval();
-  {
-    NoGradGuard no_grad;
-    for (int64_t done = 0; done < count; done += batch) {
-      const int64_t n = std::min(batch, count - done);
-      const Tensor z = randn({n, arch.latent_dim}, gen);
-      const Tensor y = arch.num_classes > 0 ? randint(0, arch.num_classes, {n}, gen) : Tensor();
-      images.push_back(run.nets.generate(z, y));
-      if (y.defined()) labels.push_back(y);
-    }
+  for (int64_t done = 0; done < count; done += batch) {
+    image::GeneratedBatch b = generated.next(std::min(batch, count - done));
+    images.push_back(b.images);
+    if (b.labels.defined()) labels.push_back(b.labels);
   }
   const Tensor all = cat(images, 0);
   if (is_npz(out)) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "engine/core/error.h"
+#include "eval/inception_features.h"
 #include "train/cli/arg_parser.h"
 #include "train/cli/command_line.h"
 #include "train/cli/image_commands.h"
@@ -80,6 +81,9 @@ ArgParser make_parser() {
       .option("coreset-projection-seed", "S", "seed of the fixed Gaussian projection matrix",
               std::to_string(d.coreset_projection_seed))
       .option("embedding-cache", "DIR", "embedding cache folder (default: <data cache>/embeddings)")
+      .option("coreset-weights", "PATH",
+              "weights of the inception-* embeddings: the FID .pth/.safetensors, or a folder of per-layer .dat "
+              "files for mixed_7a/mixed_6e (default: $GANTRY_FID_WEIGHTS or ~/.cache/gantry/fid/)")
       .option("sample-every", "N", "sample grid every N steps (0: at the end only)", std::to_string(d.sample_every))
       .option("checkpoint-every", "N", "checkpoint every N steps (and at the end)", std::to_string(d.checkpoint_every))
       .option("keep-checkpoints", "N", "step-numbered checkpoints kept in checkpoints/",
@@ -147,6 +151,8 @@ void refuse_options_of_features_that_are_off(const ArgParser& p, const image::Im
     refuse_unless_feature_on(p, c.coreset_data, name, "--coreset-data");
   refuse_unless_feature_on(p, !c.coreset_data || c.coreset_dim > 0, "coreset-projection-seed",
                            "a projection (--coreset-dim above 0)");
+  refuse_unless_feature_on(p, c.coreset_data && c.coreset_embedding.starts_with("inception-"), "coreset-weights",
+                           "an Inception embedding (--coreset-data --coreset-embedding inception-*)");
   for (const char* name : {"beta1", "beta2"})
     refuse_unless_feature_on(p, c.optimizer == "adam", name, "--optimizer adam");
   refuse_unless_feature_on(p, c.ema_decay > 0, "ema-start", "--ema-decay");
@@ -181,12 +187,18 @@ int image_train_command(const std::vector<std::string>& args) {
   if (!parser.parse(args)) return 0;
   const image::ImageTrainConfig config = config_from(parser);
   config.validate();  // every bad setting fails here, before any folder or training
+  if (config.coreset_data && config.coreset_embedding.starts_with("inception-"))
+    (void)eval::check_fid_weights_exist(
+        parser.given("coreset-weights") ? parser.str("coreset-weights") : "",
+        eval::parse_inception_layer(config.coreset_embedding.substr(std::string("inception-").size())),
+        "--coreset-weights");
   image::ImageRunOptions options;
   options.resume = parser.flag_set("resume");
   options.restart = parser.flag_set("restart");
   options.progress = parser.flag_set("quiet") ? nullptr : stdout;
   if (parser.given("data-cache")) options.data_cache = parser.str("data-cache");
   if (parser.given("embedding-cache")) options.embedding_cache = parser.str("embedding-cache");
+  if (parser.given("coreset-weights")) options.coreset_weights = parser.str("coreset-weights");
   if (options.progress)
     std::printf("image train: %s on %s (%lldx%lld), %s, %lld steps, batch %lld, seed %llu -> %s\n",
                 config.model.c_str(), config.dataset.c_str(), static_cast<long long>(config.image_size),

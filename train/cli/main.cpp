@@ -7,6 +7,7 @@
 #include "engine/core/error.h"
 #include "engine/core/machine_info.h"
 #include "train/cli/data_commands.h"
+#include "train/cli/fid_commands.h"
 #include "train/cli/image_commands.h"
 #include "train/cli/mog_commands.h"
 
@@ -18,7 +19,7 @@ namespace {
 
 struct Command {
   const char* group;
-  const char* name;
+  const char* name;  // "": the group's own command (`gantry fid --real ...`), taking every argument after the group
   const char* summary;
   int (*run)(const std::vector<std::string>&);
 };
@@ -38,6 +39,10 @@ const Command kCommands[] = {
      &gantry::cli::image_sample_command},
     {"image", "grid", "run a grid of image trainings (models x methods x seeds) and summarise them",
      &gantry::cli::image_grid_command},
+    {"fid", "", "Frechet Inception Distance between two image sources (datasets, runs, folders, .npz)",
+     &gantry::cli::fid_command},
+    {"fid", "stats", "Inception-feature statistics of an image source, in pytorch-fid's .npz layout",
+     &gantry::cli::fid_stats_command},
     {"data", "fetch", "download mnist, fashion-mnist or cifar10 into the dataset cache, verified by md5",
      &gantry::cli::data_fetch_command},
     {"data", "info", "describe a dataset: splits, sizes, classes, per-channel mean/std, identity",
@@ -52,7 +57,7 @@ std::string usage(const std::string& group) {
   text.append(group.empty() ? "<group>" : group).append(" <command> [options]\n\ncommands:\n");
   for (const Command& c : kCommands) {
     if (!group.empty() && group != c.group) continue;
-    const std::string name = std::string(c.group).append(" ").append(c.name);
+    const std::string name = *c.name ? std::string(c.group).append(" ").append(c.name) : std::string(c.group);
     const size_t pad = name.size() < 14 ? 16 - name.size() : 2;  // summaries line up in one column
     text.append("  ").append(name).append(pad, ' ');
     text.append(c.summary).append("\n");
@@ -82,6 +87,13 @@ int run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "gantry: unknown command '%s'\n\n%s", group.c_str(), usage("").c_str());
     return 2;
   }
+  // A group with a command of its own runs it unless a named command of the group follows.
+  for (const Command& c : kCommands)
+    if (group == c.group && !*c.name) {
+      bool named = false;
+      for (const Command& d : kCommands) named |= args.size() > 1 && group == d.group && *d.name && args[1] == d.name;
+      if (!named) return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
+    }
   if (args.size() < 2 || is_help(args[1])) {
     std::fputs(usage(group).c_str(), args.size() < 2 ? stderr : stdout);
     return args.size() < 2 ? 2 : 0;

@@ -27,7 +27,22 @@ Tensor PixelEmbedder::embed(const Tensor& images) {
   return images.to(kCPU).to(DType::f32).contiguous().reshape({images.size(0), dim()});
 }
 
+InceptionEmbedder::InceptionEmbedder(eval::InceptionLayer layer, const ImageEmbedderOptions& options)
+    : extractor_(eval::load_weights_for_layer(options.weights, layer, "--coreset-weights"), layer, options.device) {}
+
+std::string InceptionEmbedder::identity() const {
+  const eval::InceptionLayerInfo& l = extractor_.layer();
+  return std::string("FID Inception-v3 ") + l.name + " (" + std::to_string(l.dim) + "-d), folded weights " +
+         extractor_.weights().digest;
+}
+
+Tensor InceptionEmbedder::embed(const Tensor& images) { return extractor_.features(images); }
+
 namespace {
+
+std::unique_ptr<ImageEmbedder> inception(eval::InceptionLayer layer, const ImageEmbedderOptions& o) {
+  return std::make_unique<InceptionEmbedder>(layer, o);
+}
 
 using Factory = std::function<std::unique_ptr<ImageEmbedder>(const ImageEmbedderOptions&)>;
 
@@ -36,15 +51,17 @@ struct Registered {
   Factory make;  // empty: not available in this version
 };
 
-// The FID network's layers are named here so that a run asking for one is refused with the reason,
-// not as a typo; each becomes available by giving it a factory.
+// An entry without a factory is known but refused with the reason, not as a typo.
 const std::vector<Registered>& registry() {
   static const std::vector<Registered> table = {
       {{"pixels", "the flattened pixels in [0, 1] (no network)", true},
        [](const ImageEmbedderOptions& o) { return std::make_unique<PixelEmbedder>(o.channels, o.height, o.width); }},
-      {{"inception-pool3", "FID Inception-v3 pool3 (2048), the full FID weights", false}, {}},
-      {{"inception-mixed_7a", "Inception-v3 Mixed_7a, average-pooled (1280)", false}, {}},
-      {{"inception-mixed_6e", "Inception-v3 Mixed_6e, average-pooled (768)", false}, {}},
+      {{"inception-pool3", "FID Inception-v3 pool3 (2048), the full FID weights", true},
+       [](const ImageEmbedderOptions& o) { return inception(eval::InceptionLayer::pool3, o); }},
+      {{"inception-mixed_7a", "Inception-v3 Mixed_7a, average-pooled (1280); the per-layer weights suffice", true},
+       [](const ImageEmbedderOptions& o) { return inception(eval::InceptionLayer::mixed_7a, o); }},
+      {{"inception-mixed_6e", "Inception-v3 Mixed_6e, average-pooled (768); the per-layer weights suffice", true},
+       [](const ImageEmbedderOptions& o) { return inception(eval::InceptionLayer::mixed_6e, o); }},
   };
   return table;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/core/tensor.h"
+#include "eval/inception_features.h"
 
 namespace gantry::image {
 
@@ -34,6 +35,21 @@ class PixelEmbedder final : public ImageEmbedder {
 
  private:
   int64_t channels_, height_, width_;
+};
+
+struct ImageEmbedderOptions;
+
+// A layer of the FID Inception network (eval/inception_features.h): pool3 (Table 6's ablation C with
+// the full weights) or an average-pooled earlier block that the published per-layer weights run.
+class InceptionEmbedder final : public ImageEmbedder {
+ public:
+  InceptionEmbedder(eval::InceptionLayer layer, const ImageEmbedderOptions& options);
+  std::string identity() const override;
+  int64_t dim() const override { return extractor_.dim(); }
+  Tensor embed(const Tensor& images) override;
+
+ private:
+  eval::InceptionFeatureExtractor extractor_;
 };
 
 // What an embedder is built for: the images' shape, where its weights are (for networks that need

@@ -110,6 +110,7 @@ CoresetEmbeddingsSetUp coreset_embeddings(const ImageTrainConfig& c, const Image
   eo.height = info.height;
   eo.width = info.width;
   eo.device = device;
+  eo.weights = o.coreset_weights;
   const auto embedder = make_image_embedder(c.coreset_embedding, eo);
   const EmbeddingCacheKey key =
       EmbeddingCacheKey::of(info, c.coreset_embedding, *embedder, c.coreset_projection_seed, c.coreset_dim);

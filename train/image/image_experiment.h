@@ -24,6 +24,7 @@ struct ImageRunOptions {
   std::FILE* messages = stdout;
   std::string data_cache;  // "": the default dataset cache
   std::string embedding_cache;  // "": <data cache>/embeddings (train/image/embedding_cache.h)
+  std::string coreset_weights;  // the Inception embeddings' weights ("": the default FID weights path)
   std::function<void(const train::GanStepStats&)> on_step;
   int64_t stop_after = -1;  // stop after this many steps of this invocation (simulates an interruption)
   std::function<bool()> stop_requested;

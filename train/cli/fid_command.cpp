@@ -1,0 +1,203 @@
+// gantry fid: the Fréchet Inception Distance between two image sources (datasets, folders, runs,
+// image or statistics .npz files), and gantry fid stats: a source's statistics in pytorch-fid's .npz
+// layout. Every number is printed and stored with its protocol (network, weights, layer, resize,
+// both sides' kinds and counts, the generator mode). On a layer other than pool3 the number is a
+// Fréchet distance of other features, named FD_<layer>, never FID.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "engine/core/device.h"
+#include "engine/core/error.h"
+#include "engine/core/machine_info.h"
+#include "engine/io/atomic_file.h"
+#include "eval/frechet_distance.h"
+#include "eval/inception_features.h"
+#include "train/cli/arg_parser.h"
+#include "train/cli/fid_commands.h"
+#include "train/image/fid_sources.h"
+
+#ifndef GANTRY_VERSION
+#define GANTRY_VERSION "unknown"
+#endif
+
+namespace gantry::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kSourcesHelp =
+    "A source is a dataset (cifar10:train, cifar10:test, mnist, fashion-mnist:test, ...), a folder of PNG/JPEG\n"
+    "images, a run folder of `gantry image train` (its generator makes the images), an .npz of uint8 images\n"
+    "arr_0 [N, H, W, C] (`gantry image sample --out x.npz`), or a statistics .npz (mu, sigma; pytorch-fid's\n"
+    "layout, `gantry fid stats`).";
+
+// The options both commands share: the network and how images go through it.
+void add_network_options(ArgParser& p) {
+  p.option("weights", "PATH",
+           "FID Inception weights: pytorch-fid's .pth, a .safetensors, or a folder of per-layer .dat files "
+           "(default: $GANTRY_FID_WEIGHTS, else ~/.cache/gantry/fid/" +
+               std::string(models::kFidInceptionFileName) + ")")
+      .option("layer", "L",
+              "pool3 (FID, needs the full weights), mixed_7a or mixed_6e (average-pooled; a feature distance, "
+              "not FID)",
+              "pool3")
+      .option("batch", "B", "images per forward pass", "50")
+      .option("device", "D", "cpu, cuda or cuda:N", "cpu")
+      .option("data-cache", "DIR", "dataset cache (default: $GANTRY_DATA_DIR or ~/.cache/gantry/datasets)")
+      .option("stats-cache", "DIR",
+              "where dataset statistics are cached (default: $GANTRY_FID_STATS_DIR or ~/.cache/gantry/fid-stats)")
+      .flag("no-stats-cache", "compute dataset statistics afresh and do not cache them")
+      .flag("quiet", "no progress lines");
+}
+
+eval::InceptionFeatureExtractor make_extractor(const ArgParser& p) {
+  const eval::InceptionLayer layer = eval::parse_inception_layer(p.str("layer"));
+  const int64_t batch = p.int64("batch");
+  GANTRY_CHECK(batch >= 1, "--batch: must be >= 1, got ", batch);
+  return eval::InceptionFeatureExtractor(
+      eval::load_weights_for_layer(p.given("weights") ? p.str("weights") : "", layer), layer,
+      Device::parse(p.str("device")), batch);
+}
+
+image::FidSourceOptions source_options(const ArgParser& p) {
+  image::FidSourceOptions o;
+  o.batch = p.int64("batch");
+  if (p.given("data-cache")) o.data_cache = p.str("data-cache");
+  o.stats_cache = p.flag_set("no-stats-cache") ? ""
+                  : p.given("stats-cache")     ? p.str("stats-cache")
+                                               : image::default_fid_stats_cache_dir();
+  o.progress = !p.flag_set("quiet");
+  return o;
+}
+
+void refuse_existing(const ArgParser& p, const std::string& option) {
+  if (!p.given(option)) return;
+  const std::string out = p.str(option);
+  GANTRY_CHECK(p.flag_set("force") || !fs::exists(out), "--", option, ": '", out,
+               "' exists; nothing was written (pass --force to overwrite it)");
+}
+
+std::string describe_source(const nlohmann::json& s) {
+  std::string text = s.at("spec").get<std::string>() + " (" + s.at("kind").get<std::string>();
+  if (!s.at("count").is_null()) text += ", " + std::to_string(s.at("count").get<int64_t>()) + " images";
+  if (s.contains("generator")) text += ", " + s.at("generator").get<std::string>() + " generator";
+  return text + ")";
+}
+
+std::string short_hash(const std::string& h) { return h.size() > 8 ? h.substr(0, 8) : h; }
+
+}  // namespace
+
+int fid_command(const std::vector<std::string>& args) {
+  ArgParser p("gantry fid",
+              "Fréchet Inception Distance between --real and --fake, exactly as pytorch-fid computes it (bilinear\n"
+              "resize to 299, 2x - 1, pool3 features, float64 statistics, the trace of the matrix square root).\n" +
+                  std::string(kSourcesHelp) +
+                  "\nDataset statistics are cached. `gantry fid stats` writes a source's statistics file.\n"
+                  "With --layer mixed_7a or mixed_6e the number is a Fréchet distance of those average-pooled\n"
+                  "features (FD_mixed_7a, FD_mixed_6e): useful for relative comparisons, never comparable with FID.");
+  p.option("real", "SOURCE", "the reference images or statistics (e.g. cifar10:train)")
+      .option("fake", "SOURCE", "the images to score (e.g. a run folder)")
+      .option("real-count", "N", "images of --real used, the first N (0: all)", "0")
+      .option("fake-count", "N",
+              "images of --fake: generated from a run (default 50000), or the first N of a file or dataset "
+              "(default: all)")
+      .option("seed", "S", "seed of a run's latents", "0")
+      .option("generator", "G", "a run's generator: ema (when the run kept one) or raw", "ema")
+      .option("out", "FILE", "also write the result and its protocol as JSON")
+      .flag("force", "overwrite an existing --out");
+  add_network_options(p);
+  if (!p.parse(args)) return 0;
+  GANTRY_CHECK(p.given("real"), "--real: required (a dataset, folder, run or .npz)");
+  GANTRY_CHECK(p.given("fake"), "--fake: required (a dataset, folder, run or .npz)");
+  const std::string which = p.str("generator");
+  GANTRY_CHECK(which == "ema" || which == "raw", "--generator: expected ema or raw, got '", which, "'");
+  const int64_t real_count = p.int64("real-count"), seed = p.int64("seed");
+  const int64_t fake_count = p.given("fake-count") ? p.int64("fake-count") : 0;
+  GANTRY_CHECK(real_count >= 0, "--real-count: must be >= 0, got ", real_count);
+  GANTRY_CHECK(fake_count >= 0, "--fake-count: must be >= 0, got ", fake_count);
+  GANTRY_CHECK(seed >= 0, "--seed: must be >= 0, got ", seed);
+  refuse_existing(p, "out");
+
+  const auto start = std::chrono::steady_clock::now();
+  eval::InceptionFeatureExtractor extractor = make_extractor(p);
+  image::FidSourceOptions real_options = source_options(p), fake_options = source_options(p);
+  real_options.count = real_count;
+  fake_options.count = fake_count;
+  fake_options.seed = static_cast<uint64_t>(seed);
+  fake_options.use_ema = which == "ema";
+  const image::FidSource real = image::fid_source_statistics(p.str("real"), extractor, real_options, "--real");
+  const image::FidSource fake = image::fid_source_statistics(p.str("fake"), extractor, fake_options, "--fake");
+  const eval::FrechetDistance d = eval::frechet_distance(real.stats, fake.stats);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  const eval::InceptionLayerInfo& layer = extractor.layer();
+  const models::FidInceptionWeights& w = extractor.weights();
+  std::printf("%s %.4f\n", layer.metric, d.value);
+  if (layer.layer != eval::InceptionLayer::pool3)
+    std::printf("  a Fréchet distance of %s features, NOT FID: compare it only with %s values\n", layer.name,
+                layer.metric);
+  std::printf("  fake: %s\n  real: %s\n", describe_source(fake.protocol).c_str(),
+              describe_source(real.protocol).c_str());
+  std::printf("  network: FID Inception-v3, %s (%lld-d), bilinear resize to 299, weights %s (%s%s%s, folded %s)\n",
+              layer.name, static_cast<long long>(layer.dim), w.source.c_str(), w.format.c_str(),
+              w.file_sha256.empty() ? "" : ", sha256 ", short_hash(w.file_sha256).c_str(), w.digest.c_str());
+  if (d.used_offset) std::printf("  note: the covariance product was singular; eps = 1e-6 was added\n");
+
+  nlohmann::json result = {{"metric", layer.metric},
+                           {"value", d.value},
+                           {"is_fid", layer.layer == eval::InceptionLayer::pool3},
+                           {"inception", extractor.protocol()},
+                           {"real", real.protocol},
+                           {"fake", fake.protocol},
+                           {"statistics", "float64 mean and unbiased (N - 1) covariance; tr sqrt via eigenvalues"},
+                           {"eps_fallback", d.used_offset},
+                           {"seconds", seconds},
+                           {"gantry_version", GANTRY_VERSION},
+                           {"machine", this_machine().to_json()}};
+  if (p.given("out")) {
+    io::write_file_atomic(p.str("out"), result.dump(2) + "\n");
+    std::printf("  written: %s\n", p.str("out").c_str());
+  }
+  return 0;
+}
+
+int fid_stats_command(const std::vector<std::string>& args) {
+  ArgParser p("gantry fid stats",
+              "Writes the Inception-feature statistics of --real (mu, sigma: pytorch-fid's .npz layout, readable by\n"
+              "pytorch-fid and `gantry fid`) to --out, with the protocol beside it in <out>.json.\n" +
+                  std::string(kSourcesHelp));
+  p.option("real", "SOURCE", "the images (e.g. cifar10:train)")
+      .option("count", "N", "images used: the first N of a dataset or file (0: all), or generated by a run (0: 50000)",
+              "0")
+      .option("seed", "S", "seed of a run's latents", "0")
+      .option("out", "FILE.npz", "the statistics file")
+      .flag("force", "overwrite an existing --out");
+  add_network_options(p);
+  if (!p.parse(args)) return 0;
+  GANTRY_CHECK(p.given("real"), "--real: required (a dataset, folder, run or images .npz)");
+  GANTRY_CHECK(p.given("out"), "--out: required (the .npz to write)");
+  const std::string out = p.str("out");
+  GANTRY_CHECK(out.ends_with(".npz"), "--out: expected a .npz path, got '", out, "'");
+  refuse_existing(p, "out");
+  const int64_t count = p.int64("count"), seed = p.int64("seed");
+  GANTRY_CHECK(count >= 0, "--count: must be >= 0, got ", count);
+  GANTRY_CHECK(seed >= 0, "--seed: must be >= 0, got ", seed);
+  eval::InceptionFeatureExtractor extractor = make_extractor(p);
+  image::FidSourceOptions o = source_options(p);
+  o.count = count;
+  o.seed = static_cast<uint64_t>(seed);
+  const image::FidSource s = image::fid_source_statistics(p.str("real"), extractor, o, "--real");
+  eval::save_statistics_npz(out, s.stats);
+  const nlohmann::json protocol = {{"inception", extractor.protocol()},
+                                   {"source", s.protocol},
+                                   {"count", s.stats.count},
+                                   {"gantry_version", GANTRY_VERSION}};
+  io::write_file_atomic(out + ".json", protocol.dump(2) + "\n");
+  std::printf("fid stats: %s, %s features (%lld-d) -> %s (protocol in %s.json)\n", describe_source(s.protocol).c_str(),
+              extractor.layer().name, static_cast<long long>(extractor.dim()), out.c_str(), out.c_str());
+  return 0;
+}
+
+}  // namespace gantry::cli
