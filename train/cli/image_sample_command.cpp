@@ -58,7 +58,7 @@ int image_sample_command(const std::vector<std::string>& args) {
                "' kept no EMA generator (it was trained without --ema-decay)");
   for (const auto& note : run.notes) std::printf("%s\n", note.c_str());
   const models::ImageGanConfig& arch = run.nets.config;
-  image::GeneratedImages generated(run, static_cast<uint64_t>(seed));
+  image::GeneratedImages generated(run.nets, static_cast<uint64_t>(seed));
   std::vector<Tensor> images, labels;
   for (int64_t done = 0; done < count; done += batch) {
     image::GeneratedBatch b = generated.next(std::min(batch, count - done));

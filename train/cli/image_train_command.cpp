@@ -81,6 +81,19 @@ ArgParser make_parser() {
       .option("coreset-projection-seed", "S", "seed of the fixed Gaussian projection matrix",
               std::to_string(d.coreset_projection_seed))
       .option("embedding-cache", "DIR", "embedding cache folder (default: <data cache>/embeddings)")
+      .option("eval-every", "N",
+              "every N steps (and at the end), FID (or --eval-layer's feature distance) of --eval-count generated "
+              "images against --eval-reference; 0: off",
+              std::to_string(d.eval_every))
+      .option("eval-layer", "L", "pool3 (FID, the full weights), mixed_7a or mixed_6e (FD_<layer>, not FID)",
+              d.eval_layer)
+      .option("eval-count", "N", "images generated per evaluation (fixed latents; EMA generator if kept)",
+              std::to_string(d.eval_count))
+      .option("eval-reference", "SOURCE", "reference images or statistics (default: the training dataset)")
+      .option("eval-reference-count", "N", "reference images used, the first N (0: all)",
+              std::to_string(d.eval_reference_count))
+      .option("eval-weights", "PATH", "FID Inception weights (default: $GANTRY_FID_WEIGHTS or ~/.cache/gantry/fid/)")
+      .flag("keep-best", "keep the checkpoint that scored best as best.safetensors (with best.json)")
       .option("coreset-weights", "PATH",
               "weights of the inception-* embeddings: the FID .pth/.safetensors, or a folder of per-layer .dat "
               "files for mixed_7a/mixed_6e (default: $GANTRY_FID_WEIGHTS or ~/.cache/gantry/fid/)")
@@ -139,6 +152,12 @@ void apply_given_options(const ArgParser& p, image::ImageTrainConfig& c) {
   p.assign_if_given("checkpoint-every", c.checkpoint_every);
   p.assign_if_given("keep-checkpoints", c.keep_checkpoints);
   p.assign_if_given("log-every", c.log_every);
+  p.assign_if_given("eval-every", c.eval_every);
+  p.assign_if_given("eval-layer", c.eval_layer);
+  p.assign_if_given("eval-count", c.eval_count);
+  p.assign_if_given("eval-reference", c.eval_reference);
+  p.assign_if_given("eval-reference-count", c.eval_reference_count);
+  if (p.flag_set("keep-best")) c.keep_best = true;
   if (p.given("threads")) c.threads = static_cast<int>(p.int64("threads"));
   p.assign_if_given("device", c.device);
   c.out = p.str("out");
@@ -151,6 +170,8 @@ void refuse_options_of_features_that_are_off(const ArgParser& p, const image::Im
     refuse_unless_feature_on(p, c.coreset_data, name, "--coreset-data");
   refuse_unless_feature_on(p, !c.coreset_data || c.coreset_dim > 0, "coreset-projection-seed",
                            "a projection (--coreset-dim above 0)");
+  for (const char* name : {"eval-layer", "eval-count", "eval-reference", "eval-reference-count", "eval-weights"})
+    refuse_unless_feature_on(p, c.eval_every > 0, name, "--eval-every");
   refuse_unless_feature_on(p, c.coreset_data && c.coreset_embedding.starts_with("inception-"), "coreset-weights",
                            "an Inception embedding (--coreset-data --coreset-embedding inception-*)");
   for (const char* name : {"beta1", "beta2"})
@@ -199,6 +220,10 @@ int image_train_command(const std::vector<std::string>& args) {
   if (parser.given("data-cache")) options.data_cache = parser.str("data-cache");
   if (parser.given("embedding-cache")) options.embedding_cache = parser.str("embedding-cache");
   if (parser.given("coreset-weights")) options.coreset_weights = parser.str("coreset-weights");
+  if (parser.given("eval-weights")) options.eval_weights = parser.str("eval-weights");
+  if (config.eval_every > 0)  // before any folder is made, like every other bad setting
+    (void)eval::check_fid_weights_exist(
+        options.eval_weights, eval::parse_inception_layer(config.eval_layer, "--eval-layer"), "--eval-weights");
   if (options.progress)
     std::printf("image train: %s on %s (%lldx%lld), %s, %lld steps, batch %lld, seed %llu -> %s\n",
                 config.model.c_str(), config.dataset.c_str(), static_cast<long long>(config.image_size),

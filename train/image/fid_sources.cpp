@@ -99,7 +99,7 @@ FidSource from_run(const std::string& spec, eval::InceptionFeatureExtractor& ex,
   LoadedImageRun run = load_image_run(spec, option);
   const bool ema = o.use_ema && run.ema;
   if (ema) run = load_image_run(spec, option, /*use_ema=*/true);
-  GeneratedImages generated(run, o.seed);
+  GeneratedImages generated(run.nets, o.seed);
   eval::FeatureStatisticsAccumulator acc(ex.dim());
   CountProgress progress(spec + " (generating)", count, o.progress);
   for (int64_t at = 0; at < count; at += o.batch) {

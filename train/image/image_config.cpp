@@ -6,6 +6,7 @@
 #include "engine/core/error.h"
 #include "engine/io/digest.h"
 #include "engine/io/json_integer.h"
+#include "eval/inception_features.h"
 #include "models/image_gan_models.h"
 #include "train/image/image_embedder.h"
 #include "train/losses.h"
@@ -90,6 +91,13 @@ void ImageTrainConfig::validate() const {
     GANTRY_CHECK(coreset_dim >= 0 && coreset_dim <= kMaxCoresetDim, "--coreset-dim: must be in [0, ", kMaxCoresetDim,
                  "] (0 or none: no projection), got ", coreset_dim);
   }
+  GANTRY_CHECK(eval_every >= 0, "--eval-every: must be >= 0, got ", eval_every);
+  if (eval_every > 0) {
+    eval::parse_inception_layer(eval_layer, "--eval-layer");
+    GANTRY_CHECK(eval_count >= 2, "--eval-count: must be >= 2 (the covariance needs two images), got ", eval_count);
+    GANTRY_CHECK(eval_reference_count >= 0, "--eval-reference-count: must be >= 0, got ", eval_reference_count);
+  }
+  GANTRY_CHECK(!keep_best || eval_every > 0, "--keep-best needs --eval-every (the metric it keeps the best of)");
   GANTRY_CHECK(sample_every >= 0, "--sample-every: must be >= 0, got ", sample_every);
   GANTRY_CHECK(checkpoint_every >= 0, "--checkpoint-every: must be >= 0, got ", checkpoint_every);
   GANTRY_CHECK(keep_checkpoints >= 0, "--keep-checkpoints: must be >= 0, got ", keep_checkpoints);
@@ -149,6 +157,13 @@ nlohmann::json ImageTrainConfig::to_json() const {
   j["ema_start"] = ema_start;
   j["steps"] = steps;
   j["method"] = method_name();
+  if (eval_every > 0)
+    j["eval"] = {{"every", eval_every},
+                 {"layer", eval_layer},
+                 {"count", eval_count},
+                 {"reference", eval_reference},
+                 {"reference_count", eval_reference_count},
+                 {"keep_best", keep_best}};
   j["sample_every"] = sample_every;
   j["checkpoint_every"] = checkpoint_every;
   j["keep_checkpoints"] = keep_checkpoints;
@@ -203,6 +218,15 @@ ImageTrainConfig ImageTrainConfig::from_json(const nlohmann::json& j) {
     c.coreset_projection_seed =
         io::config_integer_or<uint64_t>(j, "coreset_projection_seed", c.coreset_projection_seed);
     c.steps = io::config_integer<int64_t>(j, "steps");
+    if (j.contains("eval")) {
+      const nlohmann::json& e = j.at("eval");
+      c.eval_every = io::config_integer<int64_t>(e, "every");
+      c.eval_layer = e.value("layer", c.eval_layer);
+      c.eval_count = io::config_integer_or(e, "count", c.eval_count);
+      c.eval_reference = e.value("reference", c.eval_reference);
+      c.eval_reference_count = io::config_integer_or(e, "reference_count", c.eval_reference_count);
+      c.keep_best = e.value("keep_best", c.keep_best);
+    }
     c.sample_every = io::config_integer_or(j, "sample_every", c.sample_every);
     c.checkpoint_every = io::config_integer_or(j, "checkpoint_every", c.checkpoint_every);
     c.keep_checkpoints = io::config_integer_or(j, "keep_checkpoints", c.keep_checkpoints);
@@ -221,9 +245,9 @@ namespace {
 class ImageRunKind final : public train::RunKind {
  public:
   std::vector<std::string> run_files() const override {
-    return {kImageConfigFile,  kImageCheckpointFile, kImageMetricsFile,   kImageLogFile,
-            kImageSamplesFile, kImageEmaSamplesFile, kImageLossesFile,    kImageSamplesFolder,
-            kImageCheckpointsFolder};
+    return {kImageConfigFile,        kImageCheckpointFile, kImageMetricsFile,        kImageLogFile,
+            kImageSamplesFile,       kImageEmaSamplesFile, kImageLossesFile,         kImageSamplesFolder,
+            kImageCheckpointsFolder, kImageEvalLogFile,    kImageBestCheckpointFile, kImageBestFile};
   }
   std::string checkpoint_file() const override { return kImageCheckpointFile; }
   std::string config_file() const override { return kImageConfigFile; }

@@ -34,6 +34,9 @@ inline constexpr const char* kImageEmaSamplesFile = "samples_ema.png";  // the s
 inline constexpr const char* kImageLossesFile = "losses.png";         // loss curves
 inline constexpr const char* kImageSamplesFolder = "samples";         // a grid per --sample-every
 inline constexpr const char* kImageCheckpointsFolder = "checkpoints";  // step-numbered checkpoints kept
+inline constexpr const char* kImageEvalLogFile = "evals.jsonl";        // one record per --eval-every
+inline constexpr const char* kImageBestCheckpointFile = "best.safetensors";  // --keep-best
+inline constexpr const char* kImageBestFile = "best.json";                   // what best.safetensors scored
 
 using train::BatchSelection;
 
@@ -84,6 +87,15 @@ struct ImageTrainConfig {
   std::string coreset_embedding = "pixels";
   int64_t coreset_dim = 32;
   uint64_t coreset_projection_seed = 0;
+  // Evaluation while training (train/image/training_evaluation.h): a Fréchet distance on Inception
+  // features (FID on pool3) of eval_count generated images against eval_reference every eval_every
+  // steps, and with keep_best the checkpoint that scored best. Not part of the run's identity.
+  int64_t eval_every = 0;  // 0: no evaluation
+  std::string eval_layer = "pool3";
+  int64_t eval_count = 5000;
+  std::string eval_reference;        // "": the training dataset
+  int64_t eval_reference_count = 0;  // 0: all its images
+  bool keep_best = false;
   // Bookkeeping.
   int64_t sample_every = 500;      // sample grid from fixed latents every N steps (0: at the end only)
   int64_t checkpoint_every = 1000;  // plus one at the end

@@ -25,6 +25,7 @@
 #include "train/image/image_data_samplers.h"
 #include "train/image/image_embedder.h"
 #include "train/image/image_run_loading.h"
+#include "train/image/training_evaluation.h"
 #include "train/run_folder_taking.h"
 
 namespace gantry::image {
@@ -285,6 +286,28 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
     losses.write_png(folder.file(kImageLossesFile));
   };
 
+  // Evaluation (the reference statistics are computed or read from their cache here, before training).
+  std::unique_ptr<TrainingEvaluation> evaluation;
+  if (c.eval_every > 0)
+    evaluation = std::make_unique<TrainingEvaluation>(c, options, folder, device,
+                                                      taken.resumed ? trainer.steps_done() : int64_t{-1});
+  const auto evaluate = [&](int64_t step) {
+    models::ImageGanModels* scored = &nets;
+    if (ema) {
+      ema->copy_to(*ema_nets.generator);
+      scored = &ema_nets;
+    }
+    const double value = evaluation->evaluate(
+        *scored, step, [&](const std::string& path) { train::save_checkpoint(path, state, step, identity); });
+    if (options.messages) {
+      const nlohmann::json s = evaluation->summary();
+      std::fprintf(options.messages, "eval step %lld: %s %.4f (best %.4f at step %lld)\n", static_cast<long long>(step),
+                   s["metric"].get<std::string>().c_str(), value, s["best"]["value"].get<double>(),
+                   static_cast<long long>(s["best"]["step"].get<int64_t>()));
+      std::fflush(options.messages);
+    }
+  };
+
   train::ExperimentLoopOptions loop;
   loop.total_steps = c.steps;
   loop.stop_after = options.stop_after;
@@ -297,6 +320,7 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
     if (ema) ema->update(s.step - 1);  // the step just taken, counted from 0
     apply_learning_rates(s.step);
     if (c.sample_every > 0 && s.step % c.sample_every == 0) write_samples(s.step);
+    if (evaluation && evaluation->due(s.step)) evaluate(s.step);
   };
   loop.save_checkpoint = [&](int64_t step) {
     train::save_checkpoint(checkpoint_path, state, step, identity);
@@ -309,6 +333,8 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
   result.seconds = ran.seconds;
   result.steps_per_second = ran.steps_per_second();
   write_samples(ran.steps_done);
+  if (evaluation && ran.trained && ran.steps_done == c.steps && !evaluation->due(ran.steps_done))
+    evaluate(ran.steps_done);  // the finished model
   nlohmann::json metrics{{"step", ran.steps_done},
                          {"finished", ran.steps_done == c.steps},
                          {"model", c.model},
@@ -323,6 +349,7 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
                          {"train_seconds", ran.seconds},
                          {"train_cpu_seconds", ran.cpu_seconds},
                          {"machine", this_machine().to_json()}};
+  if (evaluation) metrics["evaluation"] = evaluation->summary();
   if (!ran.trained) train::keep_training_timing(folder, kImageMetricsFile, ran.steps_done, metrics);
   folder.write_json(kImageMetricsFile, metrics);
   return result;

@@ -25,6 +25,8 @@ struct ImageRunOptions {
   std::string data_cache;  // "": the default dataset cache
   std::string embedding_cache;  // "": <data cache>/embeddings (train/image/embedding_cache.h)
   std::string coreset_weights;  // the Inception embeddings' weights ("": the default FID weights path)
+  std::string eval_weights;     // the evaluation network's weights ("": the default FID weights path)
+  std::string fid_stats_cache;  // reference statistics cache ("": image::default_fid_stats_cache_dir())
   std::function<void(const train::GanStepStats&)> on_step;
   int64_t stop_after = -1;  // stop after this many steps of this invocation (simulates an interruption)
   std::function<bool()> stop_requested;
