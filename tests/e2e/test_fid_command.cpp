@@ -23,6 +23,7 @@
 #include "tests/support/process_util.h"
 #include "tests/support/shared_inception_folder.h"
 #include "tests/support/temp_folder.h"
+#include "tests/support/tiny_image_run.h"
 #include "train/image/image_experiment.h"
 
 namespace gantry {
@@ -116,16 +117,8 @@ TEST_F(FidCommand, TheDistanceOfASourceToItselfIsZero) {
 }
 
 TEST_F(FidCommand, ARunsGeneratorIsASourceAndItsModeIsRecorded) {
-  image::ImageTrainConfig c = image::ImageTrainConfig::preset("dcgan");
   testing::write_patterned_png_folder(tmp_.sub("pngs"), 8, 16);
-  c.dataset = tmp_.sub("pngs");
-  c.image_size = 16;
-  c.g_width = c.d_width = 8;
-  c.latent_dim = 8;
-  c.batch = 4;
-  c.steps = 2;
-  c.sample_every = 0;
-  c.out = tmp_.sub("run");
+  const image::ImageTrainConfig c = testing::tiny_image_run(tmp_.sub("pngs"), tmp_.sub("run"), 2);
   image::ImageRunOptions o;
   o.messages = nullptr;
   image::run_image_training(c, o);

@@ -17,6 +17,7 @@
 #include "tests/support/dataset_requirement.h"
 #include "tests/support/image_files.h"
 #include "tests/support/temp_folder.h"
+#include "tests/support/tiny_image_run.h"
 #include "train/data/image_dataset.h"
 #include "train/image/image_experiment.h"
 
@@ -30,20 +31,12 @@ constexpr int kSide = 16;
 
 image::ImageTrainConfig tiny_coreset_run(const std::string& images, const std::string& out,
                                          const std::string& model = "dcgan", int64_t side = kSide) {
-  image::ImageTrainConfig c = image::ImageTrainConfig::preset(model);
-  c.dataset = images;
-  c.image_size = side;
-  c.g_width = c.d_width = 8;
-  c.latent_dim = 8;
-  c.batch = 4;
-  c.steps = 6;
-  c.sample_every = 0;
+  image::ImageTrainConfig c = testing::tiny_image_run(images, out, 6, model, side);
   c.checkpoint_every = 3;
   c.log_every = 1;
   c.coreset_prior = c.coreset_data = true;
   c.fz = 4;
   c.fx = 8;
-  c.out = out;
   return c;
 }
 

@@ -14,6 +14,7 @@
 #include "tests/support/image_files.h"
 #include "tests/support/shared_inception_folder.h"
 #include "tests/support/temp_folder.h"
+#include "tests/support/tiny_image_run.h"
 #include "train/image/image_experiment.h"
 #include "train/image/image_run_loading.h"
 
@@ -42,20 +43,12 @@ class TrainingEvaluation : public ::testing::Test {
     testing::write_patterned_png_folder(tmp_.sub("pngs"), 8, 16);
   }
   image::ImageTrainConfig run(const std::string& name, int64_t steps = 5) const {
-    image::ImageTrainConfig c = image::ImageTrainConfig::preset("dcgan");
-    c.dataset = tmp_.sub("pngs");
-    c.image_size = 16;
-    c.g_width = c.d_width = 8;
-    c.latent_dim = 8;
-    c.batch = 4;
-    c.steps = steps;
-    c.sample_every = 0;
+    image::ImageTrainConfig c = testing::tiny_image_run(tmp_.sub("pngs"), tmp_.sub(name), steps);
     c.checkpoint_every = 1;
     c.eval_every = 2;
     c.eval_layer = "mixed_6e";
     c.eval_count = 6;
     c.keep_best = true;
-    c.out = tmp_.sub(name);
     return c;
   }
   image::ImageRunOptions options() const {

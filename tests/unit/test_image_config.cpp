@@ -183,9 +183,6 @@ TEST(ImageConfig, BadDataCoresetSettingsAreRefusedNamingTheOption) {
   c.coreset_embedding = "clip";
   refused(c, "--coreset-embedding: unknown embedding 'clip'");
   c = valid("dcgan");
-  c.coreset_embedding = "inception-pool3";
-  refused(c, "not available in this version");
-  c = valid("dcgan");
   c.fx = 0.99;
   refused(c, "--fx");
 }

@@ -49,7 +49,10 @@ TEST(PrecisionRecall, MatchesBruteForceNumpyKnn) {
   }
 }
 
-TEST(PrecisionRecall, BlockedDistancesGiveIdenticalResults) {
+// Blocks change the GEMM's shape, and OpenBLAS may round a row's distances differently by shape (it
+// did on an AMD EPYC): the radii agree to rounding, the counts exactly (no distance lies that close to
+// a radius in the fixture).
+TEST(PrecisionRecall, BlockedDistancesGiveTheSameResults) {
   const Tensor real = golden().tensor("pr.real"), fake = golden().tensor("pr.fake");
   const auto whole = eval::precision_recall(real, fake);
   for (int64_t rows : {1, 7, 79}) {
@@ -57,8 +60,8 @@ TEST(PrecisionRecall, BlockedDistancesGiveIdenticalResults) {
     o.block_rows = rows;
     const auto blocked = eval::precision_recall(real.to(DType::f32).to(DType::f64), fake, o);
     const auto blocked64 = eval::precision_recall(real, fake, o);
-    EXPECT_EQ(blocked64.real_radii, whole.real_radii) << rows;
-    EXPECT_EQ(blocked64.fake_radii, whole.fake_radii) << rows;
+    EXPECT_LE(max_relative_difference(blocked64.real_radii, whole.real_radii), 1e-13) << rows;
+    EXPECT_LE(max_relative_difference(blocked64.fake_radii, whole.fake_radii), 1e-13) << rows;
     EXPECT_EQ(blocked64.precision, whole.precision);
     EXPECT_EQ(blocked64.recall, whole.recall);
     EXPECT_EQ(blocked64.density, whole.density);

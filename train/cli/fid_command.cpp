@@ -85,6 +85,12 @@ std::string describe_source(const nlohmann::json& s) {
   return text + ")";
 }
 
+int64_t non_negative(const ArgParser& p, const std::string& name) {
+  const int64_t v = p.int64(name);
+  GANTRY_CHECK(v >= 0, "--", name, ": must be >= 0, got ", v);
+  return v;
+}
+
 std::string short_hash(const std::string& h) { return h.size() > 8 ? h.substr(0, 8) : h; }
 
 }  // namespace
@@ -113,11 +119,8 @@ int fid_command(const std::vector<std::string>& args) {
   GANTRY_CHECK(p.given("fake"), "--fake: required (a dataset, folder, run or .npz)");
   const std::string which = p.str("generator");
   GANTRY_CHECK(which == "ema" || which == "raw", "--generator: expected ema or raw, got '", which, "'");
-  const int64_t real_count = p.int64("real-count"), seed = p.int64("seed");
-  const int64_t fake_count = p.given("fake-count") ? p.int64("fake-count") : 0;
-  GANTRY_CHECK(real_count >= 0, "--real-count: must be >= 0, got ", real_count);
-  GANTRY_CHECK(fake_count >= 0, "--fake-count: must be >= 0, got ", fake_count);
-  GANTRY_CHECK(seed >= 0, "--seed: must be >= 0, got ", seed);
+  const int64_t real_count = non_negative(p, "real-count"), seed = non_negative(p, "seed");
+  const int64_t fake_count = p.given("fake-count") ? non_negative(p, "fake-count") : 0;
   refuse_existing(p, "out");
 
   const auto start = std::chrono::steady_clock::now();
@@ -181,9 +184,7 @@ int fid_stats_command(const std::vector<std::string>& args) {
   const std::string out = p.str("out");
   GANTRY_CHECK(out.ends_with(".npz"), "--out: expected a .npz path, got '", out, "'");
   refuse_existing(p, "out");
-  const int64_t count = p.int64("count"), seed = p.int64("seed");
-  GANTRY_CHECK(count >= 0, "--count: must be >= 0, got ", count);
-  GANTRY_CHECK(seed >= 0, "--seed: must be >= 0, got ", seed);
+  const int64_t count = non_negative(p, "count"), seed = non_negative(p, "seed");
   eval::InceptionFeatureExtractor extractor = make_extractor(p);
   image::FidSourceOptions o = source_options(p);
   o.count = count;
