@@ -12,14 +12,15 @@
 #
 # Resumable: run it again and finished runs are kept, an interrupted one restarts (checkpoints are not
 # committed). At the lowest CPU priority, one run at a time, so it can share the machine.
-#   [STEPS=1000] [EVAL_COUNT=1000] [REF_COUNT=5000] [SEEDS=3] [SUMMARY_ONLY=1] bench/run_image_repro_cpu.sh [build-dir]
+#   [STEPS=1000] [EVAL_COUNT=1000] [REF_COUNT=5000] [SEEDS=3] [ONLY=regex of cell names] [OUT=folder]
+#   [SUMMARY_ONLY=1] bench/run_image_repro_cpu.sh [build-dir]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$root/build}"
 [ -x "$build/gantry" ] || { echo "run_image_repro_cpu: $build/gantry not found; build first (scripts/build.sh)" >&2; exit 1; }
 weights="${GANTRY_SHARED_DIR:-$root/../shared}/inception-fid-partial/folded"
 [ -d "$weights" ] || { echo "run_image_repro_cpu: the per-layer Inception weights are not at $weights (set GANTRY_SHARED_DIR)" >&2; exit 1; }
-out="$root/bench/results/image-repro-cpu"
+out="${OUT:-$root/bench/results/image-repro-cpu}"
 steps="${STEPS:-1000}"
 seeds="${SEEDS:-3}"
 mkdir -p "$out"
@@ -63,6 +64,7 @@ if [ "${SUMMARY_ONLY:-0}" != 1 ]; then
   for seed in $(seq 0 $((seeds - 1))); do
     for cell in "${cells[@]}"; do
       IFS='|' read -r name model batch method <<<"$cell"
+      if [ -n "${ONLY:-}" ] && ! [[ "$name" =~ $ONLY ]]; then continue; fi
       run="$out/${name}_seed$seed"
       if finished "$run"; then continue; fi
       # A run without its checkpoint (not committed) starts again; one with it continues.
