@@ -172,6 +172,12 @@ TEST_F(FidCommand, BadInputIsRefusedWithTheReasonAndWritesNothing) {
   EXPECT_EQ(code, 2);
   EXPECT_NE(out.find("small.npz"), std::string::npos) << out;
   EXPECT_NE(out.find("768"), std::string::npos) << out;
+  // One image: no covariance.
+  write_images_npz(tmp_.sub("one.npz"), 1, 24, 3);
+  std::tie(code, out) =
+      gantry(tmp_, with_network({"fid", "--real", tmp_.sub("one.npz"), "--fake", tmp_.sub("b.npz")}));
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("gave 1 images; the covariance needs at least 2"), std::string::npos) << out;
   // Images of the wrong kind in an images file.
   io::save_npz(tmp_.sub("float.npz"), {{"arr_0", zeros({2, 8, 8, 3})}});
   std::tie(code, out) =
