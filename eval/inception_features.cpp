@@ -133,6 +133,7 @@ nlohmann::json InceptionFeatureExtractor::protocol() const {
             {"format", weights_.format},
             {"sha256", weights_.file_sha256},
             {"folded_digest", weights_.digest},
+            {"published_file", weights_.published_file()},
             {"extent", models::inception_extent_name(weights_.extent)}}}};
 }
 

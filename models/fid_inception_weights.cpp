@@ -270,6 +270,11 @@ std::pair<Tensor, Tensor> fold_inception_batch_norm(const Tensor& weight, const 
   return {fw, fb};
 }
 
+std::string FidInceptionWeights::published_file() const {
+  if (!format.starts_with("torch")) return "unknown";
+  return file_sha256.starts_with(kFidInceptionSha256Prefix) ? "yes" : "no";
+}
+
 FidInceptionWeights load_fid_inception_weights(const std::string& path) {
   if (!fs::exists(path)) throw Error("FID Inception weights: " + path + " does not exist");
   FidInceptionWeights w;

@@ -25,6 +25,7 @@ namespace gantry::models {
 // The published file's name and size.
 inline constexpr const char* kFidInceptionFileName = "pt_inception-2015-12-05-6726825d.pth";
 inline constexpr unsigned long long kFidInceptionFileBytes = 95628359ULL;
+inline constexpr const char* kFidInceptionSha256Prefix = "6726825d";  // the name's hash: SHA-256's first digits
 inline constexpr const char* kFidInceptionUrl =
     "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth";
 
@@ -38,6 +39,11 @@ struct FidInceptionWeights {
   // whichever file they came from.
   std::string digest;
   std::vector<std::string> missing;  // what a partial folder lacks (file names), empty when full
+
+  // Whether the file is the published one, as far as its SHA-256 can tell: "yes" (a .pth whose
+  // SHA-256 starts with the published name's digits), "no" (a .pth that does not), "unknown" (other
+  // formats, whose bytes differ from the published file's even for the same weights).
+  std::string published_file() const;
 };
 
 FidInceptionWeights load_fid_inception_weights(const std::string& path);

@@ -181,6 +181,11 @@ TEST(FidInceptionRandomWeights, BothTorchFormatsLoadTheSameWeights) {
   EXPECT_EQ(legacy.digest, zip.digest);
   EXPECT_NE(legacy.file_sha256, zip.file_sha256);
   EXPECT_EQ(legacy.file_sha256.size(), 64u);
+  // Not the published file: its SHA-256 does not start with the published name's digits.
+  EXPECT_EQ(legacy.published_file(), "no");
+  models::FidInceptionWeights renamed = legacy;
+  renamed.file_sha256 = std::string(models::kFidInceptionSha256Prefix) + legacy.file_sha256.substr(8);
+  EXPECT_EQ(renamed.published_file(), "yes");
 }
 
 TEST(FidInceptionRandomWeights, SafetensorsInEitherLayoutGiveTheSameWeights) {
@@ -197,6 +202,7 @@ TEST(FidInceptionRandomWeights, SafetensorsInEitherLayoutGiveTheSameWeights) {
   models::save_fid_inception_weights(folded, random_weights());
   const models::FidInceptionWeights b = models::load_fid_inception_weights(folded);
   EXPECT_EQ(b.format, "safetensors (folded)");
+  EXPECT_EQ(b.published_file(), "unknown");
   EXPECT_EQ(b.digest, random_weights().digest);
 }
 

@@ -147,6 +147,10 @@ int fid_command(const std::vector<std::string>& args) {
               layer.name, static_cast<long long>(layer.dim), w.source.c_str(), w.format.c_str(),
               w.file_sha256.empty() ? "" : ", sha256 ", short_hash(w.file_sha256).c_str(), w.digest.c_str());
   if (d.used_offset) std::printf("  note: the covariance product was singular; eps = 1e-6 was added\n");
+  if (w.published_file() == "no")
+    std::printf("  warning: %s is not pytorch-fid's published %s (its SHA-256 does not start with %s): this number "
+                "is not comparable with published values\n",
+                w.source.c_str(), models::kFidInceptionFileName, models::kFidInceptionSha256Prefix);
 
   nlohmann::json result = {{"metric", layer.metric},
                            {"value", d.value},
