@@ -188,8 +188,9 @@ class StateDictReader {
     overlap_budget_ -= static_cast<uint64_t>(excess);
   }
 
-  // Elements that overlapping views may add beyond their storages, over the whole file (1 GiB of f32).
-  static constexpr uint64_t kOverlapBudget = uint64_t{1} << 28;
+  // Elements that overlapping views may add beyond their storages, over the whole file: 2^25 (256 MiB
+  // of float64) keeps a hostile file's allocations small, and fits the FID network's 24M parameters.
+  static constexpr uint64_t kOverlapBudget = uint64_t{1} << 25;
   uint64_t overlap_budget_ = kOverlapBudget;
 
   // The persistent id ('storage', torch.<Type>Storage, key, location, numel[, view_metadata]).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <string_view>
 
 #include "engine/core/error.h"
 #include "engine/io/json_integer.h"
@@ -113,9 +114,15 @@ GridSummaryDefinition summary_definition(const ImageGridSpec& spec) {
   d.key_columns = {{"model", 8}, {"method", 10}};
   for (const auto& model : spec.models)
     for (const auto& method : spec.methods) d.rows.push_back({{"model", model}, {"method", method}});
-  for (const ImageGridMetric& m : kImageGridMetrics)
+  // The evaluation's columns only for a grid whose runs evaluate.
+  const bool evaluates = std::any_of(spec.extra_args.begin(), spec.extra_args.end(), [](const std::string& a) {
+    return a == "--eval-every" || a.starts_with("--eval-every=");
+  });
+  for (const ImageGridMetric& m : kImageGridMetrics) {
+    if (!evaluates && std::string_view(m.path).starts_with("evaluation/")) continue;
     d.metrics.push_back({m.path, m.header, m.decimals, true, -1,
                          [path = std::string(m.path)](const nlohmann::json& j) { return metric_at_path(j, path); }});
+  }
   d.note = " on " + spec.dataset;
   d.extra_fields = {{"dataset", spec.dataset}};
   d.read_metrics = [](const std::string& folder) { return read_metrics(train::RunFolder(folder)); };

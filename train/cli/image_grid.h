@@ -22,7 +22,8 @@ inline constexpr ImageGridMetric kImageGridMetrics[] = {
     {"last_logged/d_loss", "d loss (last log)", 4},
     {"last_logged/g_loss", "g loss (last log)", 4},
     {"steps_per_second", "steps/s", 2},
-    // With --eval-every: the metric (FID or FD_<layer>, named in each run's metrics.json) at the end and at its best.
+    // With --eval-every (only then shown): the metric (FID or FD_<layer>, named in each run's metrics.json) at the end
+    // and at its best.
     {"evaluation/last/value", "eval (last)", 3},
     {"evaluation/best/value", "eval (best)", 3},
 };
