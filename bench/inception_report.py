@@ -72,7 +72,8 @@ def main():
            "gantry_version": version.strip().replace("\n", "; "), "torch": torch_impl,
            "command": os.environ.get("COMMAND", ""), "rounds": int(os.environ["ROUNDS"]),
            "repeats_per_round": gantry_rec["repeats"], "warmup_batches": gantry_rec["warmup"],
-           "load_average_1min": os.getloadavg()[0], "rows": rows, "best_threads": best,
+           "load_average_1min_start": float(os.environ.get("LOAD_START", "nan")),
+           "load_average_1min_end": os.getloadavg()[0], "cores": os.cpu_count(), "rows": rows, "best_threads": best,
            "callgrind_instructions_per_image": int(ir) if ir else None,
            "note": "images/s is batch size over wall time per batch, the median over rounds of each process's median "
                    "over its timed batches; CPU images/s the same over the process's CPU time (all threads); each side "
@@ -84,7 +85,8 @@ def main():
     lines = ["# FID Inception-v3 feature extraction on the CPU (gantry vs PyTorch)", "",
              f"{out['benchmark']}. Date {out['date']}, commit {out['commit']}, CPU {out['cpu']}; {out['machine']}; "
              f"{torch_impl}, {out['rounds']} round(s) x {out['repeats_per_round']} timed batches after "
-             f"{out['warmup_batches']} warm-up batch(es), 1-min load average at the end {out['load_average_1min']:.2f}.",
+             f"{out['warmup_batches']} warm-up batch(es), 1-min load average {out['load_average_1min_start']:.2f} at the "
+             f"start and {out['load_average_1min_end']:.2f} at the end on {out['cores']} logical CPUs.",
              "", f"Command: `{out['command']}`", "",
              "| batch | threads | gantry img/s | torch unfused img/s | torch folded img/s | gantry / unfused "
              "| gantry / folded | CPU-time ratio gantry / unfused | CPU-time ratio gantry / folded "

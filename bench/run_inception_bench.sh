@@ -24,6 +24,7 @@ results="${RESULTS_DIR:-$root/bench/results}"
 weights="$root/tests/data/fid_inception_random_legacy.pth"
 cmake --build "$build" --target inception_bench gantry >/dev/null
 bench="$build/bench/inception_bench"
+load_start="$(cut -d' ' -f1 /proc/loadavg)"
 records="$(mktemp)"
 trap 'rm -f "$records"' EXIT
 common=(--weights "$weights" --size 32 --repeats "$repeats" --warmup "$warmup")
@@ -49,6 +50,7 @@ if [ "${CALLGRIND:-0}" = 1 ]; then
   callgrind_ir="$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')"
   rm -f "$out"
 fi
-RECORDS="$records" ROOT="$root" RESULTS="$results" BUILD="$build" CALLGRIND_IR="$callgrind_ir" ROUNDS="$rounds" \
+LOAD_START="$load_start" RECORDS="$records" ROOT="$root" RESULTS="$results" BUILD="$build" \
+  CALLGRIND_IR="$callgrind_ir" ROUNDS="$rounds" \
   COMMAND="ROUNDS=$rounds REPEATS=$repeats WARMUP=$warmup BATCHES=\"$batches\" THREADS=\"$thread_counts\" bench/run_inception_bench.sh $*" \
   "$python" "$root/bench/inception_report.py"
