@@ -96,7 +96,7 @@ Tensor InceptionFeatureExtractor::features(const Tensor& images) {
   TensorList parts;
   for (int64_t at = 0; at < images.size(0); at += batch_) {
     const int64_t n = std::min(batch_, images.size(0) - at);
-    const Tensor chunk = index_select(images, 0, arange(at, at + n, 1, DType::i64, images.device()));
+    const Tensor chunk = images.narrow(0, at, n);
     const models::InceptionFeatures f = net_->features(chunk);
     const Tensor& picked = layer_ == InceptionLayer::pool3      ? f.pool3
                            : layer_ == InceptionLayer::mixed_7a ? f.mixed_7a_pool
@@ -112,8 +112,7 @@ std::pair<Tensor, Tensor> InceptionFeatureExtractor::pool3_and_logits(const Tens
   TensorList pools, logits;
   for (int64_t at = 0; at < images.size(0); at += batch_) {
     const int64_t n = std::min(batch_, images.size(0) - at);
-    const models::InceptionFeatures f =
-        net_->features(index_select(images, 0, arange(at, at + n, 1, DType::i64, images.device())));
+    const models::InceptionFeatures f = net_->features(images.narrow(0, at, n));
     pools.push_back(f.pool3.to(kCPU));
     logits.push_back(f.logits_unbiased.to(kCPU));
   }
