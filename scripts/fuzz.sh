@@ -42,7 +42,7 @@ clangxx=$(command -v clang++ || command -v clang++-14 || true)
 build=build-fuzz
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$clangxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DGANTRY_CUDA=OFF -DGANTRY_TESTS=OFF -DGANTRY_FUZZ=ON >/dev/null
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DGANTRY_CUDA=OFF -DGANTRY_TESTS=OFF -DGANTRY_FUZZ=ON >/dev/null
 fi
 nice -n 10 cmake --build "$build" --target fuzz_harnesses -j"$(nproc)"
 

@@ -31,9 +31,9 @@ text = open(path).read()
 if text.count(old) != 1: sys.exit(1)
 open(path, "w").write(text.replace(old, new))
 PY
-  cmake --build build -j"$(nproc)" --target gantry_e2e_tests >/dev/null || { echo "mutant '$name': build failed"; exit 2; }
+  cmake --build build -j"$(nproc)" --target gantry_learning_tests >/dev/null || { echo "mutant '$name': build failed"; exit 2; }
   for test in "${tests[@]}"; do
-    if GANTRY_REQUIRE_DATASETS=1 ./build/tests/gantry_e2e_tests --gtest_filter="$test" >"$scratch/mutant.log" 2>&1; then
+    if GANTRY_REQUIRE_DATASETS=1 ./build/tests/gantry_learning_tests --gtest_filter="$test" >"$scratch/mutant.log" 2>&1; then
       echo "mutant '$name' vs $test: SURVIVED (the learning test passed with the bug planted)"
       survivors=$((survivors + 1))
     else

