@@ -134,7 +134,7 @@ class FoldedConv : public nn::Module {
     bias_ = register_parameter("bias", zeros({spec.out_channels}, DType::f32, device));
   }
   Tensor run(const Tensor& x, const InceptionLayerObserver& observer) const {
-    Tensor y = relu(conv2d(x, weight_, bias_, spec_.stride, spec_.padding));
+    Tensor y = conv2d_relu(x, weight_, bias_, spec_.stride, spec_.padding);
     if (observer) observer(spec_.name, y);
     return y;
   }

@@ -6,6 +6,8 @@
 //
 //   conv2d_forward:      out [N, O, OH, OW] = conv(x [N, C, H, W], w [O, C, KH, KW]) + bias [O]
 //                        (bias may be undefined)
+//   conv2d_relu_forward: out = relu(conv2d_forward's out), relu's rule (NaN gives 0); optional per
+//                        device (conv2d_relu runs the two ops where a device has none)
 //   conv2d_input_grad:   grad_x [N, C, H, W] = the adjoint of conv(., w) applied to grad_out
 //                        [N, O, OH, OW] (a transposed convolution; H, W are grad_x's)
 //   conv2d_weight_grad:  grad_w [O, C, KH, KW] = sum over the batch of grad_out correlated with x
@@ -32,6 +34,7 @@ using Conv2dWeightGradKernel = void (*)(Tensor& grad_w, const Tensor& x, const T
                                         const Conv2dParams& p);
 
 GANTRY_DECLARE_DISPATCH(Conv2dForwardKernel, conv2d_forward_kernel);
+GANTRY_DECLARE_DISPATCH(Conv2dForwardKernel, conv2d_relu_forward_kernel);
 GANTRY_DECLARE_DISPATCH(Conv2dInputGradKernel, conv2d_input_grad_kernel);
 GANTRY_DECLARE_DISPATCH(Conv2dWeightGradKernel, conv2d_weight_grad_kernel);
 

@@ -58,14 +58,21 @@ Tensor raw(const Tensor& t) { return t.detach().contiguous(); }
 Tensor input_grad_unchecked(const Tensor& grad_out, const Tensor& weight, Size2 input_hw, const Conv2dParams& p);
 Tensor weight_grad_unchecked(const Tensor& x, const Tensor& grad_out, Size2 kernel_hw, const Conv2dParams& p);
 
-Tensor conv2d_unchecked(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p) {
+// The forward's output, computed by `kernel` (conv2d_forward_kernel or its fused-ReLU twin).
+Tensor conv2d_output(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p,
+                     const DispatchStub<Conv2dForwardKernel>& kernel) {
   const int64_t kh = w.shape()[2], kw = w.shape()[3];
   const int64_t oh = conv_out_size("conv2d", x.shape()[2], kh, p.stride_h, p.pad_h, p.dil_h, x.shape(), w.shape());
   const int64_t ow = conv_out_size("conv2d", x.shape()[3], kw, p.stride_w, p.pad_w, p.dil_w, x.shape(), w.shape());
   Tensor out = empty({x.shape()[0], w.shape()[0], oh, ow}, x.dtype(), x.device());
-  conv2d_forward_kernel(x.device().type, out, raw(x), raw(w), bias.defined() ? raw(bias) : Tensor(), p);
+  kernel(x.device().type, out, raw(x), raw(w), bias.defined() ? raw(bias) : Tensor(), p);
+  return out;
+}
+
+Tensor conv2d_unchecked(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p) {
+  Tensor out = conv2d_output(x, w, bias, p, conv2d_forward_kernel);
   if (needs_grad({x, w, bias})) {
-    const Size2 in_hw{x.shape()[2], x.shape()[3]}, k_hw{kh, kw};
+    const Size2 in_hw{x.shape()[2], x.shape()[3]}, k_hw{w.shape()[2], w.shape()[3]};
     record("conv2d", {x, w, bias}, {&out},
            [sx = SavedTensor(x), sw = SavedTensor(w), p, in_hw, k_hw](const BackwardContext& ctx) -> TensorList {
              const Tensor& g = ctx.grad(0);
@@ -126,16 +133,30 @@ void check_grad_out_geometry(const char* op, const Tensor& grad_out, const Shape
                ", ", oh, ", ", ow, "])");
 }
 
-}  // namespace
-
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding, Size2 dilation) {
-  const char* op = "conv2d";
+void check_conv2d_operands(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias) {
   check_operands(op, "input", x, "[N, C, H, W]", "weight", weight, "[out_channels, in_channels, KH, KW]");
   GANTRY_CHECK(x.shape()[1] == weight.shape()[1], op, ": input has ", x.shape()[1], " channels but weight ",
                shape_str(weight.shape()), " expects ", weight.shape()[1], " (input shape ", shape_str(x.shape()), ")");
   GANTRY_CHECK(weight.numel() > 0, op, ": empty weight ", shape_str(weight.shape()));
   check_bias(op, bias, weight.shape()[0], x);
-  return conv2d_unchecked(x, weight, bias, make_params(op, stride, padding, dilation));
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding, Size2 dilation) {
+  check_conv2d_operands("conv2d", x, weight, bias);
+  return conv2d_unchecked(x, weight, bias, make_params("conv2d", stride, padding, dilation));
+}
+
+// With autograd history it is the two ops (their backward and double backward are conv2d's and
+// relu's); without, a device with a fused kernel computes the ReLU while each output block is in cache.
+Tensor conv2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
+                   Size2 dilation) {
+  check_conv2d_operands("conv2d_relu", x, weight, bias);
+  const Conv2dParams p = make_params("conv2d_relu", stride, padding, dilation);
+  if (needs_grad({x, weight, bias}) || !conv2d_relu_forward_kernel.has(x.device().type))
+    return relu(conv2d_unchecked(x, weight, bias, p));
+  return conv2d_output(x, weight, bias, p, conv2d_relu_forward_kernel);
 }
 
 Tensor conv2d_input_grad(const Tensor& grad_out, const Tensor& weight, Size2 input_hw, Size2 stride, Size2 padding,

@@ -20,6 +20,10 @@ std::string size2_str(Size2 s);        // "HxW", for messages
 // OH = floor((H + 2 padding_h - dilation_h (KH - 1) - 1) / stride_h) + 1 (likewise OW). groups = 1.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Size2 stride = {1, 1},
               Size2 padding = {0, 0}, Size2 dilation = {1, 1});
+// relu(conv2d(...)): the same values, gradients and double backward; without autograd history the
+// CPU computes it in one pass (each output block is rectified while still in cache).
+Tensor conv2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Size2 stride = {1, 1},
+                   Size2 padding = {0, 0}, Size2 dilation = {1, 1});
 // The gradient of conv2d w.r.t. its input as an op of its own (a transposed convolution of grad_out
 // [N, O, OH, OW] with weight [O, C, KH, KW]) -> [N, C, input_hw]. Differentiable in both arguments.
 Tensor conv2d_input_grad(const Tensor& grad_out, const Tensor& weight, Size2 input_hw, Size2 stride = {1, 1},

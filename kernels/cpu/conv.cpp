@@ -4,12 +4,18 @@
 // outputs) become GEMMs OpenBLAS runs near its peak instead of thin ones dominated by packing. The
 // unfolding reads a zero-padded copy of each image, so its row loops have no bounds checks and
 // compile to vector code for strides 1 and 2.
-//   forward:      res [O, nb P] = w [O, CKK] * cols, then res is scattered to out [nb, O, P]
+//   forward:      res [O, nb P] = w [O, CKK] * cols, then res is scattered to out [nb, O, P]; an image
+//                 too large to share a chunk is unfolded a band of output rows at a time, each band's
+//                 GEMM writing straight into the output (row stride P), so its columns stay in cache
+//                 between being written and being read (a 147x147 3x3 layer unfolds to 25 MB at once)
 //   input grad:   cols = w^T * g [O, nb P] (grad_out gathered), then folded back into images (col2im)
 //   weight grad:  grad_w (+)= g [O, nb P] * cols^T, one GEMM per chunk with inner size nb P
 // With nb = 1 the GEMMs read and write the tensors in place, and a 1x1 convolution with unit stride and
-// no padding skips the unfolding: the image itself is the column matrix. Temporaries live in per-thread
-// scratch buffers (kernels/cpu/scratch_buffer.h), so a training step allocates nothing here.
+// no padding skips the unfolding: the image itself is the column matrix. The forward's bias is written
+// into the GEMM's output before the GEMM, which then adds onto it (beta = 1) instead of zero-filling it
+// first; the fused ReLU (conv2d_relu) runs on each band or chunk while it is still in cache.
+// Temporaries live in per-thread scratch buffers (kernels/cpu/scratch_buffer.h), so a training step
+// allocates nothing here.
 #include <cblas.h>
 
 #include <algorithm>
@@ -105,42 +111,55 @@ const T* pad_images(const T* x, int64_t nb, const ConvDims& d, const Conv2dParam
   return padded;
 }
 
-// Walks the column matrix cols [C KH KW, nb P] of nb images row by row, in memory order:
-// visit(col, offset) gets the offset of one output row (OW columns) in cols and the offset in the
-// padded images of the input tap of its ox = 0; output column ox then pairs with padded element
-// offset + ox * stride_w.
+// Output rows [begin, end) of each image: the part of the images one column matrix holds.
+struct OutputRows {
+  int64_t begin, end;
+  int64_t count() const { return end - begin; }
+};
+OutputRows all_rows(const ConvDims& d) { return {0, d.oh}; }
+
+// Walks the column matrix cols [C KH KW, nb R OW] of output rows `rows` (R of them) of nb images row by
+// row, in memory order: visit(col, offset) gets the offset of one output row (OW columns) in cols and
+// the offset in the padded images of the input tap of its ox = 0; output column ox then pairs with
+// padded element offset + ox * stride_w.
 template <typename Visit>
-void for_each_tap_row(const ConvDims& d, const Conv2dParams& p, int64_t nb, Visit&& visit) {
+void for_each_tap_row(const ConvDims& d, const Conv2dParams& p, int64_t nb, OutputRows rows, Visit&& visit) {
   const PaddedDims pd = padded_dims(d, p);
-  const int64_t P = d.pixels(), ld = nb * P, padded_image = pd.image(d.c);
+  const int64_t P = rows.count() * d.ow, ld = nb * P, padded_image = pd.image(d.c);
   for (int64_t ch = 0; ch < d.c; ++ch)
     for (int64_t ki = 0; ki < d.kh; ++ki)
       for (int64_t kj = 0; kj < d.kw; ++kj) {
         const int64_t row = (ch * d.kh + ki) * d.kw + kj;
         for (int64_t b = 0; b < nb; ++b)
-          for (int64_t oy = 0; oy < d.oh; ++oy)
-            visit(row * ld + b * P + oy * d.ow,
+          for (int64_t oy = rows.begin; oy < rows.end; ++oy)
+            visit(row * ld + b * P + (oy - rows.begin) * d.ow,
                   b * padded_image + (ch * pd.h + oy * p.stride_h + ki * p.dil_h) * pd.w + kj * p.dil_w);
       }
 }
 
 // for_each_tap_row with the stride a compile-time constant where it is 1 or 2: row(col, offset, sw).
 template <typename Row>
-void for_each_strided_tap_row(const ConvDims& d, const Conv2dParams& p, int64_t nb, Row&& row) {
+void for_each_strided_tap_row(const ConvDims& d, const Conv2dParams& p, int64_t nb, OutputRows rows, Row&& row) {
   with_stride(p.stride_w, [&](auto fixed) {
     const int64_t sw = fixed() ? fixed() : p.stride_w;
-    for_each_tap_row(d, p, nb, [&](int64_t col, int64_t offset) { row(col, offset, sw); });
+    for_each_tap_row(d, p, nb, rows, [&](int64_t col, int64_t offset) { row(col, offset, sw); });
   });
 }
 
-// Unfolds the nb images at x into the column matrix cols [C KH KW, nb P], writing it sequentially.
+// Unfolds output rows `rows` of the nb padded images into the column matrix cols [C KH KW, nb R OW],
+// writing it sequentially.
 template <typename T>
-void im2col(T* cols, const T* x, int64_t nb, const ConvDims& d, const Conv2dParams& p) {
-  const T* padded = pad_images(x, nb, d, p);
+void unfold_padded(T* cols, const T* padded, int64_t nb, const ConvDims& d, const Conv2dParams& p, OutputRows rows) {
   const int64_t ow = d.ow;
-  for_each_strided_tap_row(d, p, nb, [&](int64_t col, int64_t offset, int64_t sw) {
+  for_each_strided_tap_row(d, p, nb, rows, [&](int64_t col, int64_t offset, int64_t sw) {
     for (int64_t ox = 0; ox < ow; ++ox) cols[col + ox] = padded[offset + ox * sw];
   });
+}
+
+// Unfolds the nb images at x into the column matrix cols [C KH KW, nb P].
+template <typename T>
+void im2col(T* cols, const T* x, int64_t nb, const ConvDims& d, const Conv2dParams& p) {
+  unfold_padded(cols, pad_images(x, nb, d, p), nb, d, p, all_rows(d));
 }
 
 // Folds the column matrix cols [C KH KW, nb P] back into the nb images at x, reading it sequentially:
@@ -152,7 +171,7 @@ void col2im(T* x, const T* cols, int64_t nb, const ConvDims& d, const Conv2dPara
   T* padded = has_padding(p) ? scratch<T>(ScratchSlot::padded, static_cast<size_t>(padded_size)) : x;
   std::fill(padded, padded + padded_size, T(0));
   const int64_t ow = d.ow;
-  for_each_strided_tap_row(d, p, nb, [&](int64_t col, int64_t offset, int64_t sw) {
+  for_each_strided_tap_row(d, p, nb, all_rows(d), [&](int64_t col, int64_t offset, int64_t sw) {
     for (int64_t ox = 0; ox < ow; ++ox) padded[offset + ox * sw] += cols[col + ox];
   });
   if (padded == x) return;
@@ -184,8 +203,60 @@ const T* gather_chunk(const T* g, int64_t n0, int64_t nb, const ConvDims& d) {
   return gt;
 }
 
+// Output rows per band of an image that does not share a chunk: as many as keep the band's column
+// matrix within kColumnBytes, but at least kTargetColumns columns, below which the GEMM's packing of
+// the weights would cost more than the cache misses saved (a 32x32 image is then still one band).
 template <typename T>
-void forward_impl(Tensor& out, const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p) {
+int64_t rows_per_band(const ConvDims& d) {
+  const int64_t ow = std::max<int64_t>(1, d.ow);
+  const int64_t row_bytes = std::max<int64_t>(1, d.patch() * ow * static_cast<int64_t>(sizeof(T)));
+  const int64_t rows = std::max(kColumnBytes / row_bytes, (kTargetColumns + ow - 1) / ow);
+  return std::clamp<int64_t>(rows, 1, std::max<int64_t>(1, d.oh));
+}
+
+// Writes bias[oc] into the n columns of each row oc of c [O, ld] and returns the GEMM's beta: 1 to add
+// onto it, or 0 without a bias.
+template <typename T>
+T prefill_bias(T* c, int64_t o, int64_t n, int64_t ld, const T* bias) {
+  if (!bias) return T(0);
+  for (int64_t oc = 0; oc < o; ++oc) std::fill(c + oc * ld, c + oc * ld + n, bias[oc]);
+  return T(1);
+}
+
+// relu's rule (NaN gives 0), on n values.
+template <typename T>
+void relu_copy(T* dst, const T* src, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = src[i] > 0 ? src[i] : T(0);
+}
+
+// The forward of one image, a band of output rows at a time, each band's GEMM writing into out.
+template <typename T>
+void forward_image(T* out, const T* x, const T* w, const T* bias, bool relu, const ConvDims& d, const Conv2dParams& p) {
+  const int64_t P = d.pixels(), band = rows_per_band<T>(d);
+  const bool pointwise = is_pointwise(d, p);
+  const T* padded = pointwise ? x : pad_images(x, 1, d, p);
+  for (int64_t oy = 0; oy < d.oh; oy += band) {
+    const OutputRows rows{oy, std::min(d.oh, oy + band)};
+    const int64_t n = rows.count() * d.ow;
+    // A 1x1 unit-stride convolution reads the band of the image itself, row stride P.
+    const T* cols = x + oy * d.ow;
+    int64_t ldb = P;
+    if (!pointwise) {
+      T* unfolded = scratch<T>(ScratchSlot::columns, static_cast<size_t>(d.patch() * n));
+      unfold_padded(unfolded, padded, 1, d, p, rows);
+      cols = unfolded;
+      ldb = n;
+    }
+    T* c = out + oy * d.ow;
+    const T beta = prefill_bias(c, d.o, n, P, bias);
+    gemm(false, false, d.o, n, d.patch(), w, d.patch(), cols, ldb, beta, c, P);
+    if (relu)
+      for (int64_t oc = 0; oc < d.o; ++oc) relu_copy(c + oc * P, c + oc * P, n);
+  }
+}
+
+template <typename T>
+void forward_impl(Tensor& out, const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, bool relu) {
   const ConvDims d = dims_of(x, w, out);
   const int64_t P = d.pixels(), chunk = images_per_chunk<T>(d);
   const T* xp = x.data_ptr<T>();
@@ -194,15 +265,20 @@ void forward_impl(Tensor& out, const Tensor& x, const Tensor& w, const Tensor& b
   T* op = out.data_ptr<T>();
   for (int64_t n0 = 0; n0 < d.n; n0 += chunk) {
     const int64_t nb = std::min(chunk, d.n - n0);
+    if (nb == 1) {
+      forward_image(op + n0 * d.o * P, xp + n0 * d.image(), wp, bp, relu, d, p);
+      continue;
+    }
     const T* cols = unfold_chunk(xp, n0, nb, d, p);
-    T* res = nb == 1 ? op + n0 * d.o * P : scratch<T>(ScratchSlot::transposed, static_cast<size_t>(d.o * nb * P));
-    gemm(false, false, d.o, nb * P, d.patch(), wp, d.patch(), cols, nb * P, T(0), res, nb * P);
+    T* res = scratch<T>(ScratchSlot::transposed, static_cast<size_t>(d.o * nb * P));
+    const T beta = prefill_bias(res, d.o, nb * P, nb * P, bp);
+    gemm(false, false, d.o, nb * P, d.patch(), wp, d.patch(), cols, nb * P, beta, res, nb * P);
     for (int64_t b = 0; b < nb; ++b)
       for (int64_t oc = 0; oc < d.o; ++oc) {
         T* dst = op + ((n0 + b) * d.o + oc) * P;
-        if (nb > 1) std::memcpy(dst, res + oc * nb * P + b * P, static_cast<size_t>(P) * sizeof(T));
-        if (bp)
-          for (int64_t i = 0; i < P; ++i) dst[i] += bp[oc];
+        const T* src = res + oc * nb * P + b * P;
+        if (relu) relu_copy(dst, src, P);
+        else std::memcpy(dst, src, static_cast<size_t>(P) * sizeof(T));
       }
   }
 }
@@ -249,9 +325,13 @@ void weight_grad_impl(Tensor& grad_w, const Tensor& x, const Tensor& grad_out, c
 }
 
 void conv2d_forward(Tensor& out, const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p) {
-  dispatch_floating(x.dtype(), "conv2d", [&](auto tag) {
-    forward_impl<typename decltype(tag)::type>(out, x, w, bias, p);
-  });
+  dispatch_floating(x.dtype(), "conv2d",
+                    [&](auto tag) { forward_impl<typename decltype(tag)::type>(out, x, w, bias, p, false); });
+}
+
+void conv2d_relu_forward(Tensor& out, const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p) {
+  dispatch_floating(x.dtype(), "conv2d_relu",
+                    [&](auto tag) { forward_impl<typename decltype(tag)::type>(out, x, w, bias, p, true); });
 }
 
 void conv2d_input_grad(Tensor& grad_x, const Tensor& grad_out, const Tensor& w, const Conv2dParams& p) {
@@ -269,6 +349,7 @@ void conv2d_weight_grad(Tensor& grad_w, const Tensor& x, const Tensor& grad_out,
 }  // namespace
 
 GANTRY_REGISTER_KERNEL(conv2d_forward_kernel, CPU, &conv2d_forward);
+GANTRY_REGISTER_KERNEL(conv2d_relu_forward_kernel, CPU, &conv2d_relu_forward);
 GANTRY_REGISTER_KERNEL(conv2d_input_grad_kernel, CPU, &conv2d_input_grad);
 GANTRY_REGISTER_KERNEL(conv2d_weight_grad_kernel, CPU, &conv2d_weight_grad);
 

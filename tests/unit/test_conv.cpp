@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/autograd/grad_mode.h"
 #include "engine/dispatch/conv_kernels.h"
 #include "engine/nn/conv.h"
 #include "engine/ops/nn_ops.h"
@@ -156,6 +157,51 @@ TEST_P(ConvTest, ChunkedBatchesMatchOneImageAtATime) {
       }
       EXPECT_TRUE(all_close(gw, gw_sum, tol, tol)) << what << " weight gradient";
     }
+}
+
+TEST_P(ConvTest, LargeImagesRunInBandsOfOutputRows) {
+  // An image whose column matrix exceeds 2 MiB is unfolded a band of output rows at a time on the CPU,
+  // each band's GEMM writing into the output: these run in 2 to 5 bands (f32 and f64), the last one
+  // shorter, with padding, stride 2 (Inception's first layer) and a 1x1 layer that reads the image itself.
+  const std::vector<ConvCase> cases = {
+      {{2, 8, 150, 100}, {3, 8, 3, 3}, {1, 1}, {1, 1}, {1, 1}},
+      {{1, 3, 301, 301}, {4, 3, 3, 3}, {2, 2}, {0, 0}, {1, 1}},
+      {{1, 64, 100, 200}, {2, 64, 1, 1}, {1, 1}, {0, 0}, {1, 1}},
+  };
+  uint64_t seed = 70;
+  for (const ConvCase& c : cases)
+    for (DType dt : {DType::f64, DType::f32}) {
+      const Tensor x = rand(c.x, seed++, dt), w = rand(c.w, seed++, dt), b = rand({c.w[0]}, seed++, dt);
+      const double tol = dt == DType::f64 ? 1e-12 : 1e-5;
+      const std::string what = "x " + shape_str(c.x) + " w " + shape_str(c.w) + " " + dtype_name(dt);
+      const Tensor expected = naive_conv2d(x, w, b, c.stride, c.padding, c.dilation);
+      EXPECT_TRUE(all_close(conv2d(x, w, b, c.stride, c.padding, c.dilation), expected, tol, tol)) << what;
+      EXPECT_TRUE(all_close(conv2d_relu(x, w, b, c.stride, c.padding, c.dilation), relu(expected), tol, tol)) << what;
+    }
+}
+
+TEST_P(ConvTest, Conv2dReluIsReluOfConv2d) {
+  // Without autograd history the CPU fuses the ReLU into the convolution: the same bits as the two ops,
+  // for one image, chunks of images and bands of rows; with history it is the two ops, gradients and all.
+  std::vector<ConvCase> cases = conv_cases();
+  cases.push_back({{7, 2, 20, 20}, {3, 2, 3, 3}, {1, 1}, {1, 1}, {1, 1}});
+  cases.push_back({{1, 8, 150, 100}, {3, 8, 3, 3}, {1, 1}, {1, 1}, {1, 1}});
+  uint64_t seed = 80;
+  for (const ConvCase& c : cases)
+    for (DType dt : {DType::f64, DType::f32}) {
+      const Tensor x = rand(c.x, seed++, dt), w = rand(c.w, seed++, dt), b = rand({c.w[0]}, seed++, dt);
+      const std::string what = "x " + shape_str(c.x) + " w " + shape_str(c.w) + " " + dtype_name(dt);
+      NoGradGuard no_grad;
+      for (const Tensor& bias : {b, Tensor()})
+        EXPECT_TRUE(all_close(conv2d_relu(x, w, bias, c.stride, c.padding, c.dilation),
+                              relu(conv2d(x, w, bias, c.stride, c.padding, c.dilation)), 0, 0))
+            << what << (bias.defined() ? "" : " without bias");
+    }
+  const Tensor x = leaf(rand({2, 2, 5, 5}, 90)), w = leaf(rand({3, 2, 3, 3}, 91)), b = leaf(rand({3}, 92));
+  const auto fn = [](const TensorList& in) { return conv2d_relu(in[0], in[1], in[2], {1, 1}, {1, 1}); };
+  EXPECT_TRUE(all_close(fn({x, w, b}), relu(conv2d(x, w, b, {1, 1}, {1, 1})), 0, 0));
+  EXPECT_TRUE(gradcheck(fn, {x, w, b}));
+  EXPECT_TRUE(gradgradcheck(fn, {x, w, b}));
 }
 
 TEST_P(ConvTest, Conv2dOfStridedViewsMatchesNaive) {

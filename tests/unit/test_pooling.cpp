@@ -150,6 +150,10 @@ const std::vector<PoolCase>& pool_cases() {
       {{1, 2, 7, 9}, {3, 3}, {2, 2}, {1, 1}},  // Inception's 3x3 stride 2 with padding
       {{2, 2, 6, 7}, {3, 3}, {1, 1}, {1, 1}},  // Inception's 3x3 stride 1 "same" average
       {{1, 3, 9, 5}, {4, 2}, {3, 1}, {2, 1}},  // everything per dim; last rows dropped
+      // Rows wide enough for the CPU's vector loop over the interior columns, next to the border ones.
+      {{1, 2, 17, 35}, {3, 3}, {2, 2}, {0, 0}},  // Inception's stem max pool (no padding, stride 2)
+      {{1, 2, 9, 37}, {3, 3}, {1, 1}, {1, 1}},   // its 3x3 "same" pools
+      {{1, 1, 6, 40}, {2, 5}, {1, 3}, {0, 2}},   // stride 3 (the run-time step)
   };
   return cases;
 }
@@ -188,6 +192,40 @@ TEST_P(PoolingTest, MaxPoolPropagatesNaN) {
   std::vector<double> v = {0.5, -0.25, std::nan(""), 0.75};
   const Tensor x = from_vector(v, {1, 1, 2, 2}).to(device());
   EXPECT_TRUE(std::isnan(max_pool2d(x, {2, 2}).item<double>()));
+}
+
+TEST_P(PoolingTest, MaxPoolPicksTheFirstNaNOfEachWindow) {
+  // NaNs inside a wide row (where the CPU's vector loop runs) and at its border: every window that
+  // holds one gives NaN and the index of its first NaN in row-major order, like the naive loop.
+  if (!has_pool_kernels()) GTEST_SKIP() << "no CUDA pooling kernels are registered";
+  std::vector<double> v = to_vector<double>(rand({1, 1, 5, 33}, 65));
+  for (const int64_t at : {0, 40, 41, 75, 99, 131, 164}) v[static_cast<size_t>(at)] = std::nan("");
+  const Tensor x = from_vector(v, {1, 1, 5, 33}).to(device());
+  for (const Size2 s : {Size2{1, 1}, Size2{2, 2}}) {
+    const auto [values, indices] = max_pool2d_with_indices(x, {3, 3}, s, {1, 1});
+    const std::vector<double> got = to_vector<double>(host(values));
+    const std::vector<int64_t> got_at = to_vector<int64_t>(host(indices));
+    const Planes in(host(x));
+    const int64_t ow = values.shape()[3];
+    for (int64_t i = 0; i < values.shape()[2]; ++i)
+      for (int64_t j = 0; j < ow; ++j) {
+        int64_t first_nan = -1;
+        for (int64_t y = std::max<int64_t>(0, i * s[0] - 1); y < std::min<int64_t>(5, i * s[0] + 2) && first_nan < 0;
+             ++y)
+          for (int64_t xx = std::max<int64_t>(0, j * s[1] - 1); xx < std::min<int64_t>(33, j * s[1] + 2); ++xx)
+            if (std::isnan(in.at(0, y, xx))) {
+              first_nan = y * 33 + xx;
+              break;
+            }
+        const size_t o = static_cast<size_t>(i * ow + j);
+        if (first_nan < 0) {
+          EXPECT_FALSE(std::isnan(got[o])) << i << ", " << j;
+          continue;
+        }
+        EXPECT_TRUE(std::isnan(got[o])) << i << ", " << j;
+        EXPECT_EQ(got_at[o], first_nan) << i << ", " << j;
+      }
+  }
 }
 
 TEST_P(PoolingTest, AdaptiveAvgPoolMatchesNaive) {
