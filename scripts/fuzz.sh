@@ -9,6 +9,7 @@
 #   bash scripts/fuzz.sh --only fuzz_safetensors
 #   bash scripts/fuzz.sh --campaign           # until 1,000,000 executions per harness (niced)
 #   bash scripts/fuzz.sh --campaign --runs N --record bench/results/fuzz/FILE.json
+#   bash scripts/fuzz.sh --build build-asan   # a build configured with -DGANTRY_FUZZ=ON (scripts/test.sh)
 #
 # Prints one line per harness: executions, exec/s, coverage (cov: edges, ft: features), corpus size
 # and the result. --record writes those numbers as JSON (with the commit, CPU and clang version).
@@ -16,6 +17,7 @@ set -euo pipefail
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 
 seconds=20
+build=""
 runs=0
 campaign=0
 only=""
@@ -27,7 +29,8 @@ while [ $# -gt 0 ]; do
     --campaign) campaign=1 ;;
     --only) only="$2"; shift ;;
     --record) record="$2"; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --build) build="$2"; shift ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -39,8 +42,13 @@ fi
 
 clangxx=$(command -v clang++ || command -v clang++-14 || true)
 [ -n "$clangxx" ] || { echo "fuzz.sh: clang++ not found (scripts/setup-deps.sh installs clang)" >&2; exit 1; }
-build=build-fuzz
-if [ ! -f "$build/build.ninja" ]; then
+if [ -n "$build" ]; then
+  grep -q '^GANTRY_FUZZ:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null ||
+    { echo "fuzz.sh: --build $build is not a build configured with -DGANTRY_FUZZ=ON" >&2; exit 2; }
+else
+  build=build-fuzz
+fi
+if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$clangxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DGANTRY_CUDA=OFF -DGANTRY_TESTS=OFF -DGANTRY_FUZZ=ON >/dev/null
 fi

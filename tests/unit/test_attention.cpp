@@ -260,7 +260,8 @@ struct NaiveSelfAttention {
   std::ostringstream failures;
   int n_fail = 0;
   for (size_t t = 0; t < targets.size(); ++t) {
-    auto& [name, tensor] = targets[t];
+    const std::string& name = targets[t].first;
+    Tensor& tensor = targets[t].second;  // a plain reference: lambdas below capture it
     const std::vector<double> a = analytic[t].defined() ? to_vector<double>(analytic[t])
                                                         : std::vector<double>(static_cast<size_t>(tensor.numel()), 0.0);
     std::vector<double> values = to_vector<double>(tensor);

@@ -198,8 +198,9 @@ class GoldenImageSteps : public ::testing::TestWithParam<StepCase> {
     const nn::NamedTensors params = net.named_parameters();
     for (const auto& [name, t] : net.state_dict()) {
       double floor = 0;
+      const std::string& key = name;  // a plain reference for the lambda to capture
       const bool is_param =
-          std::any_of(params.begin(), params.end(), [&](const auto& entry) { return entry.first == name; });
+          std::any_of(params.begin(), params.end(), [&](const auto& entry) { return entry.first == key; });
       if (is_param) {
         bool noise_only = true;
         for (const std::string& u : updates)
