@@ -6,7 +6,6 @@
 // Writes <results>/coreset_timing.{json,md}; bench/run_coreset_bench.sh passes the commit and date.
 //   coreset_bench [--batches 64,128,256,512] [--steps 50] [--kcenter-reps 301] [--threads 1]
 //                 [--results DIR] [--commit C] [--date D]
-#include <cblas.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/cpu_threads.h"
 #include "engine/core/machine_info.h"
 #include "engine/ops/ops.h"
 #include "engine/optim/adam.h"
@@ -227,7 +227,7 @@ void write_results(const Config& cfg, const nlohmann::json& j) {
 
 int main(int argc, char** argv) {
   const Config cfg = parse_args(argc, argv);
-  openblas_set_num_threads(cfg.threads);
+  set_cpu_threads(cfg.threads);
   nlohmann::json j;
   j["machine"] = this_machine().summary();
   j["commit"] = cfg.commit;

@@ -6,7 +6,6 @@
 // bench/run_image_step_bench.sh runs both and writes the ratio table.
 //   image_step_bench [--cases dcgan32] [--batches 64,128] [--steps N] [--warmup N] [--threads N]
 // A new model is one more entry in kCases (a name and a function building its two networks).
-#include <cblas.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -20,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/cpu_threads.h"
 #include "engine/core/machine_info.h"
 #include "engine/ops/ops.h"
 #include "engine/optim/adam.h"
@@ -189,7 +189,7 @@ StepTimes time_steps(const BenchCase& bench, int64_t batch, const Config& cfg) {
 
 int main(int argc, char** argv) {
   const Config cfg = parse_args(argc, argv);
-  openblas_set_num_threads(cfg.threads);
+  set_cpu_threads(cfg.threads);
   std::printf(
       "{\"impl\": \"gantry\", \"machine\": \"%s\", \"threads\": %d, \"steps\": %d, \"warmup\": %d, "
       "\"results\": [",

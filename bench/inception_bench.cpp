@@ -8,7 +8,6 @@
 //                   [--threads N] [--layer-times]
 // --layer-times adds, per batch, the median ms spent up to each layer's output since the previous
 // one (the observer's call times), which shows where a forward pass spends its time.
-#include <cblas.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -21,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/cpu_threads.h"
 #include "engine/core/machine_info.h"
 #include "engine/ops/ops.h"
 #include "engine/random/generator.h"
@@ -144,7 +144,7 @@ BatchTimes time_batch(models::FidInceptionV3& net, int64_t batch, const Config& 
 
 int main(int argc, char** argv) {
   const Config cfg = parse_args(argc, argv);
-  openblas_set_num_threads(cfg.threads);
+  set_cpu_threads(cfg.threads);
   const models::FidInceptionWeights weights = models::load_fid_inception_weights(cfg.weights);
   const std::unique_ptr<models::FidInceptionV3> net =
       models::make_fid_inception(weights, models::InceptionExtent::full);

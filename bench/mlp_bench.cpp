@@ -2,7 +2,6 @@
 // batch 256, f32, CPU) on 1 and 2 OpenBLAS threads; prints one JSON object. bench/mlp_bench.py is
 // the same measurement in PyTorch; bench/run_mlp_bench.sh runs both and reports the ratio.
 //   mlp_bench [--iters N] [--warmup N] [--threads 1,2]
-#include <cblas.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/cpu_threads.h"
 #include "engine/nn/activations.h"
 #include "engine/nn/linear.h"
 #include "engine/nn/sequential.h"
@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
               "\"results\": [",
               cfg.iters);
   for (size_t k = 0; k < cfg.threads.size(); ++k) {
-    openblas_set_num_threads(cfg.threads[k]);
+    set_cpu_threads(cfg.threads[k]);
     std::vector<double> ms;
     for (int it = 0; it < cfg.warmup + cfg.iters; ++it) {
       const auto t0 = std::chrono::steady_clock::now();

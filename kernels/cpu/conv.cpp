@@ -15,7 +15,9 @@
 // into the GEMM's output before the GEMM, which then adds onto it (beta = 1) instead of zero-filling it
 // first; the fused ReLU (conv2d_relu) runs on each band or chunk while it is still in cache.
 // Temporaries live in per-thread scratch buffers (kernels/cpu/scratch_buffer.h), so a training step
-// allocates nothing here.
+// allocates nothing here. The work around the GEMMs (padding, unfolding and folding by input channel,
+// bias, ReLU and copies by output channel) is split over the engine's CPU threads (parallel_for), each
+// part writing its own rows, so the results do not depend on the thread count.
 #include <cblas.h>
 
 #include <algorithm>
@@ -23,6 +25,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "engine/core/cpu_threads.h"
 #include "engine/dispatch/conv_kernels.h"
 #include "kernels/cpu/scratch_buffer.h"
 
@@ -97,17 +100,19 @@ const T* pad_images(const T* x, int64_t nb, const ConvDims& d, const Conv2dParam
   if (!has_padding(p)) return x;
   const PaddedDims pd = padded_dims(d, p);
   T* padded = scratch<T>(ScratchSlot::padded, static_cast<size_t>(nb * pd.image(d.c)));
-  for (int64_t plane_nr = 0; plane_nr < nb * d.c; ++plane_nr) {
-    T* plane = padded + plane_nr * pd.h * pd.w;
-    std::fill(plane, plane + p.pad_h * pd.w, T(0));
-    for (int64_t y = 0; y < d.h; ++y) {
-      T* row = plane + (y + p.pad_h) * pd.w;
-      std::fill(row, row + p.pad_w, T(0));
-      std::memcpy(row + p.pad_w, x + (plane_nr * d.h + y) * d.w, static_cast<size_t>(d.w) * sizeof(T));
-      std::fill(row + p.pad_w + d.w, row + pd.w, T(0));
+  parallel_for(nb * d.c, grain_for(pd.h * pd.w), [&](int64_t first, int64_t last) {
+    for (int64_t plane_nr = first; plane_nr < last; ++plane_nr) {
+      T* plane = padded + plane_nr * pd.h * pd.w;
+      std::fill(plane, plane + p.pad_h * pd.w, T(0));
+      for (int64_t y = 0; y < d.h; ++y) {
+        T* row = plane + (y + p.pad_h) * pd.w;
+        std::fill(row, row + p.pad_w, T(0));
+        std::memcpy(row + p.pad_w, x + (plane_nr * d.h + y) * d.w, static_cast<size_t>(d.w) * sizeof(T));
+        std::fill(row + p.pad_w + d.w, row + pd.w, T(0));
+      }
+      std::fill(plane + (p.pad_h + d.h) * pd.w, plane + pd.h * pd.w, T(0));
     }
-    std::fill(plane + (p.pad_h + d.h) * pd.w, plane + pd.h * pd.w, T(0));
-  }
+  });
   return padded;
 }
 
@@ -119,14 +124,16 @@ struct OutputRows {
 OutputRows all_rows(const ConvDims& d) { return {0, d.oh}; }
 
 // Walks the column matrix cols [C KH KW, nb R OW] of output rows `rows` (R of them) of nb images row by
-// row, in memory order: visit(col, offset) gets the offset of one output row (OW columns) in cols and
-// the offset in the padded images of the input tap of its ox = 0; output column ox then pairs with
-// padded element offset + ox * stride_w.
+// row, in memory order, for the input channels [c0, c1): visit(col, offset) gets the offset of one
+// output row (OW columns) in cols and the offset in the padded images of the input tap of its ox = 0;
+// output column ox then pairs with padded element offset + ox * stride_w. One channel's rows of cols
+// and taps in the images are its own, so channel ranges can be walked in parallel.
 template <typename Visit>
-void for_each_tap_row(const ConvDims& d, const Conv2dParams& p, int64_t nb, OutputRows rows, Visit&& visit) {
+void for_each_tap_row(const ConvDims& d, const Conv2dParams& p, int64_t nb, OutputRows rows, int64_t c0, int64_t c1,
+                      Visit&& visit) {
   const PaddedDims pd = padded_dims(d, p);
   const int64_t P = rows.count() * d.ow, ld = nb * P, padded_image = pd.image(d.c);
-  for (int64_t ch = 0; ch < d.c; ++ch)
+  for (int64_t ch = c0; ch < c1; ++ch)
     for (int64_t ki = 0; ki < d.kh; ++ki)
       for (int64_t kj = 0; kj < d.kw; ++kj) {
         const int64_t row = (ch * d.kh + ki) * d.kw + kj;
@@ -137,12 +144,16 @@ void for_each_tap_row(const ConvDims& d, const Conv2dParams& p, int64_t nb, Outp
       }
 }
 
-// for_each_tap_row with the stride a compile-time constant where it is 1 or 2: row(col, offset, sw).
+// for_each_tap_row over all channels, split over the CPU threads by channel, with the stride a
+// compile-time constant where it is 1 or 2: row(col, offset, sw).
 template <typename Row>
 void for_each_strided_tap_row(const ConvDims& d, const Conv2dParams& p, int64_t nb, OutputRows rows, Row&& row) {
-  with_stride(p.stride_w, [&](auto fixed) {
-    const int64_t sw = fixed() ? fixed() : p.stride_w;
-    for_each_tap_row(d, p, nb, rows, [&](int64_t col, int64_t offset) { row(col, offset, sw); });
+  const int64_t per_channel = d.kh * d.kw * nb * rows.count() * d.ow;
+  parallel_for(d.c, grain_for(per_channel), [&](int64_t c0, int64_t c1) {
+    with_stride(p.stride_w, [&](auto fixed) {
+      const int64_t sw = fixed() ? fixed() : p.stride_w;
+      for_each_tap_row(d, p, nb, rows, c0, c1, [&](int64_t col, int64_t offset) { row(col, offset, sw); });
+    });
   });
 }
 
@@ -169,16 +180,20 @@ void col2im(T* x, const T* cols, int64_t nb, const ConvDims& d, const Conv2dPara
   const PaddedDims pd = padded_dims(d, p);
   const int64_t padded_size = nb * pd.image(d.c);
   T* padded = has_padding(p) ? scratch<T>(ScratchSlot::padded, static_cast<size_t>(padded_size)) : x;
-  std::fill(padded, padded + padded_size, T(0));
+  parallel_for(padded_size, grain_for(1), [&](int64_t first, int64_t last) {
+    std::fill(padded + first, padded + last, T(0));
+  });
   const int64_t ow = d.ow;
   for_each_strided_tap_row(d, p, nb, all_rows(d), [&](int64_t col, int64_t offset, int64_t sw) {
     for (int64_t ox = 0; ox < ow; ++ox) padded[offset + ox * sw] += cols[col + ox];
   });
   if (padded == x) return;
-  for (int64_t plane_nr = 0; plane_nr < nb * d.c; ++plane_nr)
-    for (int64_t y = 0; y < d.h; ++y)
-      std::memcpy(x + (plane_nr * d.h + y) * d.w, padded + (plane_nr * pd.h + y + p.pad_h) * pd.w + p.pad_w,
-                  static_cast<size_t>(d.w) * sizeof(T));
+  parallel_for(nb * d.c, grain_for(d.h * d.w), [&](int64_t first, int64_t last) {
+    for (int64_t plane_nr = first; plane_nr < last; ++plane_nr)
+      for (int64_t y = 0; y < d.h; ++y)
+        std::memcpy(x + (plane_nr * d.h + y) * d.w, padded + (plane_nr * pd.h + y + p.pad_h) * pd.w + p.pad_w,
+                    static_cast<size_t>(d.w) * sizeof(T));
+  });
 }
 
 // The column matrix of images [n0, n0 + nb) with row stride nb P, or the image itself for a single
@@ -197,9 +212,11 @@ const T* gather_chunk(const T* g, int64_t n0, int64_t nb, const ConvDims& d) {
   const int64_t P = d.pixels();
   if (nb == 1) return g + n0 * d.o * P;
   T* gt = scratch<T>(ScratchSlot::transposed, static_cast<size_t>(d.o * nb * P));
-  for (int64_t b = 0; b < nb; ++b)
-    for (int64_t oc = 0; oc < d.o; ++oc)
-      std::memcpy(gt + oc * nb * P + b * P, g + ((n0 + b) * d.o + oc) * P, static_cast<size_t>(P) * sizeof(T));
+  parallel_for(d.o, grain_for(nb * P), [&](int64_t first, int64_t last) {
+    for (int64_t oc = first; oc < last; ++oc)
+      for (int64_t b = 0; b < nb; ++b)
+        std::memcpy(gt + oc * nb * P + b * P, g + ((n0 + b) * d.o + oc) * P, static_cast<size_t>(P) * sizeof(T));
+  });
   return gt;
 }
 
@@ -219,7 +236,9 @@ int64_t rows_per_band(const ConvDims& d) {
 template <typename T>
 T prefill_bias(T* c, int64_t o, int64_t n, int64_t ld, const T* bias) {
   if (!bias) return T(0);
-  for (int64_t oc = 0; oc < o; ++oc) std::fill(c + oc * ld, c + oc * ld + n, bias[oc]);
+  parallel_for(o, grain_for(n), [&](int64_t first, int64_t last) {
+    for (int64_t oc = first; oc < last; ++oc) std::fill(c + oc * ld, c + oc * ld + n, bias[oc]);
+  });
   return T(1);
 }
 
@@ -251,7 +270,9 @@ void forward_image(T* out, const T* x, const T* w, const T* bias, bool relu, con
     const T beta = prefill_bias(c, d.o, n, P, bias);
     gemm(false, false, d.o, n, d.patch(), w, d.patch(), cols, ldb, beta, c, P);
     if (relu)
-      for (int64_t oc = 0; oc < d.o; ++oc) relu_copy(c + oc * P, c + oc * P, n);
+      parallel_for(d.o, grain_for(n), [&](int64_t first, int64_t last) {
+        for (int64_t oc = first; oc < last; ++oc) relu_copy(c + oc * P, c + oc * P, n);
+      });
   }
 }
 
@@ -273,13 +294,15 @@ void forward_impl(Tensor& out, const Tensor& x, const Tensor& w, const Tensor& b
     T* res = scratch<T>(ScratchSlot::transposed, static_cast<size_t>(d.o * nb * P));
     const T beta = prefill_bias(res, d.o, nb * P, nb * P, bp);
     gemm(false, false, d.o, nb * P, d.patch(), wp, d.patch(), cols, nb * P, beta, res, nb * P);
-    for (int64_t b = 0; b < nb; ++b)
-      for (int64_t oc = 0; oc < d.o; ++oc) {
-        T* dst = op + ((n0 + b) * d.o + oc) * P;
-        const T* src = res + oc * nb * P + b * P;
-        if (relu) relu_copy(dst, src, P);
-        else std::memcpy(dst, src, static_cast<size_t>(P) * sizeof(T));
-      }
+    parallel_for(d.o, grain_for(nb * P), [&](int64_t first, int64_t last) {
+      for (int64_t b = 0; b < nb; ++b)
+        for (int64_t oc = first; oc < last; ++oc) {
+          T* dst = op + ((n0 + b) * d.o + oc) * P;
+          const T* src = res + oc * nb * P + b * P;
+          if (relu) relu_copy(dst, src, P);
+          else std::memcpy(dst, src, static_cast<size_t>(P) * sizeof(T));
+        }
+    });
   }
 }
 

@@ -7,13 +7,15 @@
 // maximum keeps a register of columns across the taps. A filled-in column changes no result: adding 0
 // leaves a sum as it is, and -inf never replaces the window's first real element, from which the
 // maximum starts. Both take a window's taps in row-major order, like the per-window loops that the
-// other windows (adaptive pooling) take, so every path gives the same bits.
+// other windows (adaptive pooling) take, so every path gives the same bits. Ranges of planes run on the
+// engine's CPU threads (parallel_for), each writing only its own planes.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <optional>
 
+#include "engine/core/cpu_threads.h"
 #include "engine/dispatch/pool_kernels.h"
 #include "kernels/cpu/scratch_buffer.h"
 
@@ -95,6 +97,17 @@ PhasedRows<T> phased_rows(const T* plane, const PlaneDims& d, const SlidingColum
   return {rows, len, s};
 }
 
+// Calls fn(first, planes) for ranges of planes on the CPU threads: planes is d for `count` planes
+// from plane `first` on.
+template <typename Fn>
+void for_plane_ranges(const PlaneDims& d, Fn&& fn) {
+  parallel_for(d.planes, grain_for(d.h * d.w + 9 * d.oh * d.ow), [&](int64_t first, int64_t last) {
+    PlaneDims part = d;
+    part.planes = last - first;
+    fn(first, part);
+  });
+}
+
 template <typename T>
 T window_divisor(const PoolWindows& win, int64_t i, int64_t j) {
   return static_cast<T>(win.row_divisor[i] * win.col_divisor[j]);
@@ -145,8 +158,12 @@ void avg_pool_impl(Tensor& out, const Tensor& x, const PoolWindows& win) {
   const T* xp = x.data_ptr<T>();
   T* op = out.data_ptr<T>();
   const std::optional<SlidingColumns> sc = sliding_columns(win, d.w);
-  if (!sc) return avg_pool_any(op, xp, d, win);
-  avg_pool_sliding(op, xp, d, win, *sc);
+  for_plane_ranges(d, [&](int64_t first, const PlaneDims& part) {
+    T* out_part = op + first * d.oh * d.ow;
+    const T* x_part = xp + first * d.h * d.w;
+    if (sc) avg_pool_sliding(out_part, x_part, part, win, *sc);
+    else avg_pool_any(out_part, x_part, part, win);
+  });
 }
 
 template <typename T>
@@ -154,17 +171,19 @@ void avg_pool_backward_impl(Tensor& grad_x, const Tensor& grad_out, const PoolWi
   const PlaneDims d = plane_dims(grad_x, win);
   const T* gp = grad_out.data_ptr<T>();
   T* gxp = grad_x.data_ptr<T>();
-  std::fill(gxp, gxp + d.planes * d.h * d.w, T(0));
-  for (int64_t pl = 0; pl < d.planes; ++pl) {
-    T* plane = gxp + pl * d.h * d.w;
-    const T* g = gp + pl * d.oh * d.ow;
-    for (int64_t i = 0; i < d.oh; ++i)
-      for (int64_t j = 0; j < d.ow; ++j) {
-        const T share = g[i * d.ow + j] / window_divisor<T>(win, i, j);
-        for (int64_t y = win.row_start[i]; y < win.row_end[i]; ++y)
-          for (int64_t xx = win.col_start[j]; xx < win.col_end[j]; ++xx) plane[y * d.w + xx] += share;
-      }
-  }
+  for_plane_ranges(d, [&](int64_t first, const PlaneDims& part) {
+    std::fill(gxp + first * d.h * d.w, gxp + (first + part.planes) * d.h * d.w, T(0));
+    for (int64_t pl = first; pl < first + part.planes; ++pl) {
+      T* plane = gxp + pl * d.h * d.w;
+      const T* g = gp + pl * d.oh * d.ow;
+      for (int64_t i = 0; i < d.oh; ++i)
+        for (int64_t j = 0; j < d.ow; ++j) {
+          const T share = g[i * d.ow + j] / window_divisor<T>(win, i, j);
+          for (int64_t y = win.row_start[i]; y < win.row_end[i]; ++y)
+            for (int64_t xx = win.col_start[j]; xx < win.col_end[j]; ++xx) plane[y * d.w + xx] += share;
+        }
+    }
+  });
 }
 
 // Tap (dy, dx) of a window as one number, dy << 16 | dx: the sliding path takes windows narrower than
@@ -305,8 +324,13 @@ void max_pool_impl(Tensor& out, Tensor& indices, const Tensor& x, const PoolWind
   int64_t tallest = 0;
   for (int64_t i = 0; i < d.oh; ++i) tallest = std::max(tallest, win.row_end[i] - win.row_start[i]);
   const bool small_windows = sc && sc->width < (int64_t{1} << kTapShift) && tallest < (int64_t{1} << 15);
-  if (!small_windows) return max_pool_any(op, ip, xp, d, win);
-  max_pool_sliding(op, ip, xp, d, win, *sc);
+  for_plane_ranges(d, [&](int64_t first, const PlaneDims& part) {
+    T* out_part = op + first * d.oh * d.ow;
+    int64_t* indices_part = ip + first * d.oh * d.ow;
+    const T* x_part = xp + first * d.h * d.w;
+    if (small_windows) max_pool_sliding(out_part, indices_part, x_part, part, win, *sc);
+    else max_pool_any(out_part, indices_part, x_part, part, win);
+  });
 }
 
 void avg_pool2d(Tensor& out, const Tensor& x, const PoolWindows& win) {

@@ -103,7 +103,7 @@ ArgParser make_parser() {
               std::to_string(d.keep_checkpoints))
       .option("log-every", "N", "log.jsonl record every N steps", std::to_string(d.log_every))
       .option("out", "DIR", "run folder (one that holds a run needs --resume or --restart)")
-      .option("threads", "N", "BLAS threads", std::to_string(d.threads))
+      .option("threads", "N", "CPU threads (the GEMMs and the engine's own kernels)", std::to_string(d.threads))
       .option("device", "D", "cpu, cuda or cuda:N", d.device)
       .flag("resume", "continue the run in --out from its checkpoint (bit-identical to an uninterrupted run)")
       .flag("restart", "discard the run already in --out and train afresh")

@@ -1,11 +1,11 @@
 // gantry mog directions: the top-k paper's update-direction analysis (Sec. 4.3, Figs. 2-3) on a
 // mixture-of-Gaussians baseline, either loaded from a `gantry mog train` run or trained first.
-#include <cblas.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
+#include "engine/core/cpu_threads.h"
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
 #include "engine/optim/adam.h"
@@ -44,7 +44,7 @@ ArgParser make_parser() {
       .option("batch", "B", "update batch the step selects from", "10000")
       .option("top", "F", "fraction of the batch the top-k step keeps", "0.75")
       .option("bottom", "F", "fraction of the batch the bottom-k step keeps", "0.25")
-      .option("threads", "N", "BLAS threads", "1")
+      .option("threads", "N", "CPU threads (the GEMMs and the engine's own kernels)", "1")
       .option("out", "DIR", "output folder (created; must be writable)")
       .flag("restart", "retrain the baseline even when <out>/baseline already holds one (discarding it)")
       .flag("quiet", "no progress output while training the baseline");
@@ -112,7 +112,7 @@ int mog_directions_command(const std::vector<std::string>& args) {
   GANTRY_CHECK(threads >= 1, "--threads: must be >= 1, got ", threads);
   const std::string out = p.str("out");
   train::RunFolder folder(out);  // fails on an unwritable --out before any training
-  openblas_set_num_threads(threads);
+  set_cpu_threads(threads);
 
   const std::string source = p.given("checkpoint") ? p.str("checkpoint") : train_baseline(p, out);
   const mog::LoadedMogRun b = mog::load_mog_run(

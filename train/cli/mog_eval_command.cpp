@@ -1,11 +1,11 @@
 // gantry mog eval: re-evaluates a trained mixture-of-Gaussians run from its checkpoint, on one or
 // several independent sample sets, so a run's numbers can be re-read at another sample count and the
 // evaluation's own sampling noise measured next to the spread over training seeds.
-#include <cblas.h>
 
 #include <cstdio>
 #include <optional>
 
+#include "engine/core/cpu_threads.h"
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
 #include "eval/plot/mog_scatter_plot.h"
@@ -32,7 +32,7 @@ ArgParser make_parser() {
       .option("eval-seed", "S", "eval seed of the first set (default: the run's training seed)")
       .option("json", "FILE", "also write the metrics of every set and their mean +- std as JSON (atomically)")
       .option("png", "FILE", "also write a scatter of the first set over the modes")
-      .option("threads", "N", "BLAS threads", "1")
+      .option("threads", "N", "CPU threads (the GEMMs and the engine's own kernels)", "1")
       .option("device", "D", "cpu, cuda or cuda:N", "cpu");
   return p;
 }
@@ -64,7 +64,7 @@ int mog_eval_command(const std::vector<std::string>& args) {
   const std::optional<std::string> json_path = output_path(p, "json");
   const std::optional<std::string> png_path = output_path(p, "png");
   const Device device = mog::parse_available_device(p.str("device"));
-  openblas_set_num_threads(threads);
+  set_cpu_threads(threads);
 
   const mog::LoadedMogRun run = mog::load_mog_run(run_path, "--run");
   for (const auto& note : run.notes) std::printf("note: %s\n", note.c_str());

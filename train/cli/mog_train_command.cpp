@@ -47,7 +47,7 @@ ArgParser make_parser() {
       .option("checkpoint-every", "N", "checkpoint every N steps (and at the end; 0: end only)",
               std::to_string(d.checkpoint_every))
       .option("out", "DIR", "run folder (created; must be writable; one that holds a run needs --resume or --restart)")
-      .option("threads", "N", "BLAS threads", std::to_string(d.threads))
+      .option("threads", "N", "CPU threads (the GEMMs and the engine's own kernels)", std::to_string(d.threads))
       .option("device", "D", "cpu, cuda or cuda:N (a run may resume on another device)", d.device)
       .flag("resume",
             "continue the run in --out from its checkpoint (bit-identical to an uninterrupted run); its recorded\n"

@@ -1,13 +1,12 @@
 #include "train/image/image_experiment.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
 #include "engine/autograd/grad_mode.h"
+#include "engine/core/cpu_threads.h"
 #include "engine/core/error.h"
 #include "engine/core/machine_info.h"
 #include "engine/io/atomic_file.h"
@@ -178,7 +177,7 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
   ImageRunResult result;
   result.notes = taken.notes;
   train::print_notes(taken.notes, options.messages);
-  openblas_set_num_threads(c.threads);
+  set_cpu_threads(c.threads);
 
   Generator rng(c.seed);
   // Built on the CPU and then moved, so every device starts from the same weights.

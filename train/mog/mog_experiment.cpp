@@ -1,9 +1,8 @@
 #include "train/mog/mog_experiment.h"
 
-#include <cblas.h>
-
 #include <memory>
 
+#include "engine/core/cpu_threads.h"
 #include "engine/core/machine_info.h"
 #include "engine/ops/ops.h"
 #include "engine/optim/adam.h"
@@ -49,7 +48,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   MogRunResult result;
   result.notes = taken.notes;
   train::print_notes(taken.notes, options.messages);
-  openblas_set_num_threads(c.threads);
+  set_cpu_threads(c.threads);
 
   const models::MogMlpOptions arch;
   const data::MixtureOfGaussians mixture(c.modes);
