@@ -2,7 +2,7 @@
 // (a feature distance on Mixed_6e: the full weights file is not in the repository): the statistics
 // file and the distance equal what the library computes from the same images, FD(X, X) is zero, every
 // number carries its protocol and is never called FID, a run's generator is a source, dataset
-// statistics are cached, and bad input (missing weights, pool3 without the full file, an existing
+// statistics are cached, --kid and --prdc equal the library on the same features, and bad input (missing weights, pool3 without the full file, an existing
 // --out, statistics of another layer) is refused with the reason and writes nothing.
 #include <gtest/gtest.h>
 
@@ -18,6 +18,8 @@
 #include "eval/feature_statistics.h"
 #include "eval/frechet_distance.h"
 #include "eval/inception_features.h"
+#include "eval/kernel_inception_distance.h"
+#include "eval/precision_recall.h"
 #include "tests/support/error_matchers.h"
 #include "tests/support/image_files.h"
 #include "tests/support/process_util.h"
@@ -107,6 +109,57 @@ TEST_F(FidCommand, StatisticsAndDistanceEqualTheLibrarysAndCarryTheirProtocol) {
   EXPECT_EQ(out.find("\nFID"), std::string::npos) << out;
   // 10 images for 768 dimensions: the singular covariance is pointed out.
   EXPECT_NE(out.find("singular"), std::string::npos) << out;
+}
+
+TEST_F(FidCommand, KidAndPrecisionRecallEqualTheLibrarysOnTheSameFeatures) {
+  auto [code, out] = gantry(tmp_, with_network({"fid", "--real", tmp_.sub("a.npz"), "--fake", tmp_.sub("b.npz"), "--kid",
+                                                "--kid-subsets", "5", "--kid-subset-size", "8", "--prdc", "--prdc-k",
+                                                "3", "--out", tmp_.sub("kp.json")}));
+  ASSERT_EQ(code, 0) << out;
+  eval::InceptionFeatureExtractor ex(eval::load_weights_for_layer(folded_weights(), eval::InceptionLayer::mixed_6e),
+                                     eval::InceptionLayer::mixed_6e, kCPU, /*batch=*/5);
+  const Tensor fa = ex.features(a_), fb = ex.features(b_);
+  eval::KernelInceptionDistanceOptions ko;
+  ko.num_subsets = 5;
+  ko.max_subset_size = 8;
+  const eval::KernelInceptionDistance kid = eval::kernel_inception_distance(fa, fb, ko);
+  eval::PrecisionRecallOptions po;
+  po.k = 3;
+  const eval::PrecisionRecall pr = eval::precision_recall(fa, fb, po);
+  const nlohmann::json r = read_json(tmp_.sub("kp.json"));
+  // Off pool3 the kernel distance is KD_<layer>, never KID.
+  EXPECT_EQ(r["kid"]["metric"], "KD_mixed_6e");
+  EXPECT_NEAR(r["kid"]["mean"].get<double>(), kid.mean, 1e-9 * std::max(1.0, std::abs(kid.mean)));
+  EXPECT_NEAR(r["kid"]["std"].get<double>(), kid.std, 1e-9 * std::max(1.0, kid.std));
+  EXPECT_EQ(r["kid"]["subset_size"], 8);
+  EXPECT_EQ(r["kid"]["subsets"], 5);
+  EXPECT_EQ(r["prdc"]["k"], 3);
+  EXPECT_EQ(r["prdc"]["features"], "mixed_6e");
+  EXPECT_DOUBLE_EQ(r["prdc"]["precision"].get<double>(), pr.precision);
+  EXPECT_DOUBLE_EQ(r["prdc"]["recall"].get<double>(), pr.recall);
+  EXPECT_DOUBLE_EQ(r["prdc"]["density"].get<double>(), pr.density);
+  EXPECT_DOUBLE_EQ(r["prdc"]["coverage"].get<double>(), pr.coverage);
+  EXPECT_NE(("\n" + out).find("\nKD_mixed_6e "), std::string::npos) << out;
+  EXPECT_EQ(out.find("KID"), std::string::npos) << out;
+  EXPECT_NE(out.find("precision "), std::string::npos) << out;
+
+  // A statistics file holds no features: refused, naming it.
+  std::tie(code, out) =
+      gantry(tmp_, with_network({"fid", "stats", "--real", tmp_.sub("a.npz"), "--out", tmp_.sub("sa.npz")}));
+  ASSERT_EQ(code, 0) << out;
+  std::tie(code, out) = gantry(tmp_, with_network({"fid", "--real", tmp_.sub("sa.npz"), "--fake", tmp_.sub("b.npz"),
+                                                   "--prdc", "--out", tmp_.sub("nope.json")}));
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("sa.npz is a statistics file"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(tmp_.sub("nope.json")));
+  // k as large as a side, and subsets of one image, are refused.
+  std::tie(code, out) = gantry(tmp_, with_network({"fid", "--real", tmp_.sub("a.npz"), "--fake", tmp_.sub("b.npz"),
+                                                   "--prdc", "--prdc-k", "10"}));
+  EXPECT_EQ(code, 2) << out;
+  std::tie(code, out) = gantry(tmp_, with_network({"fid", "--real", tmp_.sub("a.npz"), "--fake", tmp_.sub("b.npz"),
+                                                   "--kid", "--kid-subset-size", "1"}));
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("--kid-subset-size"), std::string::npos) << out;
 }
 
 TEST_F(FidCommand, TheDistanceOfASourceToItselfIsZero) {

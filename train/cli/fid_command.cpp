@@ -2,7 +2,8 @@
 // image or statistics .npz files), and gantry fid stats: a source's statistics in pytorch-fid's .npz
 // layout. Every number is printed and stored with its protocol (network, weights, layer, resize,
 // both sides' kinds and counts, the generator mode). On a layer other than pool3 the number is a
-// Fréchet distance of other features, named FD_<layer>, never FID.
+// Fréchet distance of other features, named FD_<layer>, never FID. --kid and --prdc add the Kernel
+// Inception Distance and precision, recall, density and coverage on the same features.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,8 @@
 #include "engine/io/atomic_file.h"
 #include "eval/frechet_distance.h"
 #include "eval/inception_features.h"
+#include "eval/kernel_inception_distance.h"
+#include "eval/precision_recall.h"
 #include "train/cli/arg_parser.h"
 #include "train/cli/fid_commands.h"
 #include "train/image/fid_sources.h"
@@ -93,6 +96,45 @@ int64_t non_negative(const ArgParser& p, const std::string& name) {
 
 std::string short_hash(const std::string& h) { return h.size() > 8 ? h.substr(0, 8) : h; }
 
+// KID on pool3; on another layer the same kernel distance is named KD_<layer>, like FD_<layer>.
+std::string kernel_distance_name(const eval::InceptionLayerInfo& layer) {
+  return layer.layer == eval::InceptionLayer::pool3 ? "KID" : std::string("KD_") + layer.name;
+}
+
+nlohmann::json kernel_distance_result(const ArgParser& p, const eval::InceptionLayerInfo& layer, const Tensor& real,
+                                      const Tensor& fake) {
+  eval::KernelInceptionDistanceOptions o;
+  o.num_subsets = p.int64("kid-subsets");
+  o.max_subset_size = p.int64("kid-subset-size");
+  const eval::KernelInceptionDistance k = eval::kernel_inception_distance(real, fake, o);
+  const std::string name = kernel_distance_name(layer);
+  std::printf("%s %.6f +- %.6f (%lld subsets of %lld images)\n", name.c_str(), k.mean, k.std,
+              static_cast<long long>(o.num_subsets), static_cast<long long>(k.subset_size));
+  return {{"metric", name},
+          {"mean", k.mean},
+          {"std", k.std},
+          {"subsets", o.num_subsets},
+          {"subset_size", k.subset_size},
+          {"subset_seed", o.seed},
+          {"estimator", "unbiased MMD^2, kernel (a.b / dim + 1)^3, std over subsets (population)"}};
+}
+
+nlohmann::json prdc_result(const ArgParser& p, const eval::InceptionLayerInfo& layer, const Tensor& real,
+                           const Tensor& fake) {
+  eval::PrecisionRecallOptions o;
+  o.k = p.int64("prdc-k");
+  const eval::PrecisionRecall r = eval::precision_recall(real, fake, o);
+  std::printf("precision %.4f  recall %.4f  density %.4f  coverage %.4f (k = %lld, %s features)\n", r.precision,
+              r.recall, r.density, r.coverage, static_cast<long long>(o.k), layer.name);
+  return {{"precision", r.precision},
+          {"recall", r.recall},
+          {"density", r.density},
+          {"coverage", r.coverage},
+          {"k", o.k},
+          {"features", layer.name},
+          {"balls", "closed, radius the distance to the k-th nearest other point of the same set"}};
+}
+
 }  // namespace
 
 int fid_command(const std::vector<std::string>& args) {
@@ -112,7 +154,12 @@ int fid_command(const std::vector<std::string>& args) {
       .option("seed", "S", "seed of a run's latents", "0")
       .option("generator", "G", "a run's generator: ema (when the run kept one) or raw", "ema")
       .option("out", "FILE", "also write the result and its protocol as JSON")
-      .flag("force", "overwrite an existing --out");
+      .flag("force", "overwrite an existing --out")
+      .flag("kid", "also the Kernel Inception Distance (KID; KD_<layer> off pool3); both sides must be images")
+      .option("kid-subsets", "N", "KID: random subsets averaged", "100")
+      .option("kid-subset-size", "M", "KID: images per subset (at most the smaller side)", "1000")
+      .flag("prdc", "also precision, recall, density and coverage on k-NN balls; both sides must be images")
+      .option("prdc-k", "K", "precision/recall: the k of the k-nearest-neighbour balls", "5");
   add_network_options(p);
   if (!p.parse(args)) return 0;
   GANTRY_CHECK(p.given("real"), "--real: required (a dataset, folder, run or .npz)");
@@ -121,6 +168,10 @@ int fid_command(const std::vector<std::string>& args) {
   GANTRY_CHECK(which == "ema" || which == "raw", "--generator: expected ema or raw, got '", which, "'");
   const int64_t real_count = non_negative(p, "real-count"), seed = non_negative(p, "seed");
   const int64_t fake_count = p.given("fake-count") ? non_negative(p, "fake-count") : 0;
+  const bool kid = p.flag_set("kid"), prdc = p.flag_set("prdc");
+  GANTRY_CHECK(p.int64("kid-subsets") >= 1, "--kid-subsets: must be >= 1, got ", p.int64("kid-subsets"));
+  GANTRY_CHECK(p.int64("kid-subset-size") >= 2, "--kid-subset-size: must be >= 2, got ", p.int64("kid-subset-size"));
+  GANTRY_CHECK(p.int64("prdc-k") >= 1, "--prdc-k: must be >= 1, got ", p.int64("prdc-k"));
   refuse_existing(p, "out");
 
   const auto start = std::chrono::steady_clock::now();
@@ -130,10 +181,10 @@ int fid_command(const std::vector<std::string>& args) {
   fake_options.count = fake_count;
   fake_options.seed = static_cast<uint64_t>(seed);
   fake_options.use_ema = which == "ema";
+  real_options.keep_features = fake_options.keep_features = kid || prdc;
   const image::FidSource real = image::fid_source_statistics(p.str("real"), extractor, real_options, "--real");
   const image::FidSource fake = image::fid_source_statistics(p.str("fake"), extractor, fake_options, "--fake");
   const eval::FrechetDistance d = eval::frechet_distance(real.stats, fake.stats);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   const eval::InceptionLayerInfo& layer = extractor.layer();
   const models::FidInceptionWeights& w = extractor.weights();
@@ -141,6 +192,10 @@ int fid_command(const std::vector<std::string>& args) {
   if (layer.layer != eval::InceptionLayer::pool3)
     std::printf("  a Fréchet distance of %s features, NOT FID: compare it only with %s values\n", layer.name,
                 layer.metric);
+  nlohmann::json extra = nlohmann::json::object();
+  if (kid) extra["kid"] = kernel_distance_result(p, layer, real.features, fake.features);
+  if (prdc) extra["prdc"] = prdc_result(p, layer, real.features, fake.features);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("  fake: %s\n  real: %s\n", describe_source(fake.protocol).c_str(),
               describe_source(real.protocol).c_str());
   std::printf("  network: FID Inception-v3, %s (%lld-d), bilinear resize to 299, weights %s (%s%s%s, folded %s)\n",
@@ -163,6 +218,7 @@ int fid_command(const std::vector<std::string>& args) {
                            {"seconds", seconds},
                            {"gantry_version", GANTRY_VERSION},
                            {"machine", this_machine().to_json()}};
+  result.update(extra);
   if (p.given("out")) {
     io::write_file_atomic(p.str("out"), result.dump(2) + "\n");
     std::printf("  written: %s\n", p.str("out").c_str());

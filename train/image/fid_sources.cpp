@@ -47,6 +47,23 @@ class CountProgress {
   Clock::time_point start_ = Clock::now(), last_ = Clock::now();
 };
 
+// The statistics of a source's feature batches, and the batches themselves when they are kept.
+class FeatureSink {
+ public:
+  FeatureSink(int64_t dim, bool keep) : acc_(dim), keep_(keep) {}
+  void add(const Tensor& features) {
+    acc_.add(features);
+    if (keep_) parts_.push_back(features);
+  }
+  const eval::FeatureStatisticsAccumulator& statistics() const { return acc_; }
+  Tensor features() const { return parts_.empty() ? Tensor() : cat(parts_, 0); }
+
+ private:
+  eval::FeatureStatisticsAccumulator acc_;
+  bool keep_;
+  TensorList parts_;
+};
+
 eval::FeatureStatistics finish_checked(const eval::FeatureStatisticsAccumulator& acc, const std::string& spec,
                                        const char* option) {
   GANTRY_CHECK(acc.count() >= 2, option, ": ", spec, " gave ", acc.count(),
@@ -74,16 +91,17 @@ FidSource from_images_npz(const std::string& spec, const Tensor& arr, eval::Ince
                shape_str(arr.shape()));
   const int64_t available = arr.size(0), n = o.count > 0 ? o.count : available;
   GANTRY_CHECK(n <= available, option, ": ", spec, " holds ", available, " images, fewer than the ", n, " asked for");
-  eval::FeatureStatisticsAccumulator acc(ex.dim());
+  FeatureSink sink(ex.dim(), o.keep_features);
   CountProgress progress(spec, n, o.progress);
   for (int64_t at = 0; at < n; at += o.batch) {
     const int64_t k = std::min(o.batch, n - at);
     const Tensor nhwc = arr.narrow(0, at, k);
-    acc.add(ex.features(div(nhwc.permute({0, 3, 1, 2}).to(DType::f32), 255.0)));
+    sink.add(ex.features(div(nhwc.permute({0, 3, 1, 2}).to(DType::f32), 255.0)));
     progress.update(at + k);
   }
   FidSource s;
-  s.stats = finish_checked(acc, spec, option);
+  s.stats = finish_checked(sink.statistics(), spec, option);
+  s.features = sink.features();
   s.protocol = {{"spec", spec}, {"kind", "images file"}, {"count", n}, {"subset", n < available ? "first" : "all"}};
   return s;
 }
@@ -100,15 +118,16 @@ FidSource from_run(const std::string& spec, eval::InceptionFeatureExtractor& ex,
   const bool ema = o.use_ema && run.ema;
   if (ema) run = load_image_run(spec, option, /*use_ema=*/true);
   GeneratedImages generated(run.nets, o.seed);
-  eval::FeatureStatisticsAccumulator acc(ex.dim());
+  FeatureSink sink(ex.dim(), o.keep_features);
   CountProgress progress(spec + " (generating)", count, o.progress);
   for (int64_t at = 0; at < count; at += o.batch) {
     const int64_t k = std::min(o.batch, count - at);
-    acc.add(ex.features(plot::images_as_saved_unit_range(generated.next(k).images)));
+    sink.add(ex.features(plot::images_as_saved_unit_range(generated.next(k).images)));
     progress.update(at + k);
   }
   FidSource s;
-  s.stats = finish_checked(acc, spec, option);
+  s.stats = finish_checked(sink.statistics(), spec, option);
+  s.features = sink.features();
   s.protocol = {{"spec", spec},
                 {"kind", "run"},
                 {"count", count},
@@ -142,7 +161,7 @@ FidSource from_dataset(const std::string& spec, eval::InceptionFeatureExtractor&
   const std::string cached =
       o.stats_cache.empty() ? "" : (fs::path(o.stats_cache) / ("stats-" + io::fnv1a64_hex(key) + ".npz")).string();
   FidSource s;
-  if (!cached.empty() && fs::exists(cached)) {
+  if (!cached.empty() && fs::exists(cached) && !o.keep_features) {
     s.stats = eval::load_statistics_npz(cached, ex.dim());
     s.stats.count = n;
     protocol["cached_statistics"] = cached;
@@ -150,7 +169,7 @@ FidSource from_dataset(const std::string& spec, eval::InceptionFeatureExtractor&
     return s;
   }
   const int64_t c = info.channels, h = info.height, w = info.width;
-  eval::FeatureStatisticsAccumulator acc(ex.dim());
+  FeatureSink sink(ex.dim(), o.keep_features);
   CountProgress progress(info.name, n, o.progress);
   std::vector<uint8_t> pixels(static_cast<size_t>(c * h * w));
   for (int64_t at = 0; at < n; at += o.batch) {
@@ -161,10 +180,11 @@ FidSource from_dataset(const std::string& spec, eval::InceptionFeatureExtractor&
       dataset->read(at + i, pixels.data());
       for (size_t j = 0; j < pixels.size(); ++j) dst[static_cast<size_t>(i) * pixels.size() + j] = pixels[j] / 255.0f;
     }
-    acc.add(ex.features(batch));
+    sink.add(ex.features(batch));
     progress.update(at + k);
   }
-  s.stats = finish_checked(acc, spec, option);
+  s.stats = finish_checked(sink.statistics(), spec, option);
+  s.features = sink.features();
   if (!cached.empty()) {
     fs::create_directories(o.stats_cache);
     eval::save_statistics_npz(cached, s.stats);
@@ -199,7 +219,12 @@ FidSource fid_source_statistics(const std::string& spec, eval::InceptionFeatureE
       members += (members.empty() ? "" : ", ") + name;
       if (name == "arr_0") return from_images_npz(spec, t, features, options, option);
     }
-    if (has_mu && has_sigma) return from_statistics_npz(spec, features, option);
+    if (has_mu && has_sigma) {
+      GANTRY_CHECK(!options.keep_features, option, ": ", spec,
+                   " is a statistics file (mu, sigma only): KID and precision/recall need the images' features; "
+                   "give the images instead (a dataset, folder, run or images .npz)");
+      return from_statistics_npz(spec, features, option);
+    }
     GANTRY_FAIL(option, ": ", spec, " holds neither statistics (mu, sigma) nor images (arr_0); it has: ", members);
   }
   if (is_run(spec)) return from_run(spec, features, options, option);

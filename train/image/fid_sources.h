@@ -31,14 +31,17 @@ struct FidSourceOptions {
   std::string data_cache;   // the dataset cache ("" = the default)
   std::string stats_cache;  // where dataset statistics are cached ("" = not cached)
   bool progress = true;     // a line on stderr every few seconds
+  bool keep_features = false;  // also return the features (KID and precision/recall need them)
 };
 
 struct FidSource {
   eval::FeatureStatistics stats;
   nlohmann::json protocol;
+  Tensor features;  // [N, dim] f32, with keep_features
 };
 
-// `option` names the command-line option in errors ("--real", "--fake").
+// `option` names the command-line option in errors ("--real", "--fake"). With keep_features a
+// statistics file is refused (it holds no features) and a dataset's cached statistics are not used.
 FidSource fid_source_statistics(const std::string& spec, eval::InceptionFeatureExtractor& features,
                                 const FidSourceOptions& options, const char* option);
 
