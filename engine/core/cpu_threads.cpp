@@ -27,7 +27,7 @@ class Pool {
 
   // The job's ranges on `threads` threads (threads - 1 workers and the calling thread), or false
   // (nothing run) when another thread's job holds the pool.
-  bool try_run(int threads, int64_t n, int64_t per_range, const std::function<void(int64_t, int64_t)>& body) {
+  bool try_run(int threads, int64_t n, int64_t ranges, const std::function<void(int64_t, int64_t)>& body) {
     std::unique_lock<std::mutex> running(run_mutex_, std::try_to_lock);
     if (!running.owns_lock()) return false;
     if (static_cast<int>(workers_.size()) != threads - 1) {
@@ -41,8 +41,7 @@ class Pool {
       std::lock_guard<std::mutex> lock(mutex_);
       body_ = &body;
       n_ = n;
-      per_range_ = per_range;
-      ranges_ = (n + per_range - 1) / per_range;
+      ranges_ = ranges;
       next_range_.store(0);
       busy_ = static_cast<int>(workers_.size());
       error_ = nullptr;
@@ -64,7 +63,8 @@ class Pool {
     for (;;) {
       const int64_t r = next_range_.fetch_add(1);
       if (r >= ranges_) return;
-      const int64_t begin = r * per_range_, end = std::min(n_, begin + per_range_);
+      // Balanced: every range holds floor(n / ranges) or one more items.
+      const int64_t begin = r * n_ / ranges_, end = (r + 1) * n_ / ranges_;
       try {
         (*body_)(begin, end);
       } catch (...) {
@@ -106,7 +106,7 @@ class Pool {
   bool stopping_ = false;
   uint64_t generation_ = 0;
   const std::function<void(int64_t, int64_t)>* body_ = nullptr;
-  int64_t n_ = 0, per_range_ = 1, ranges_ = 0;
+  int64_t n_ = 0, ranges_ = 0;
   std::atomic<int64_t> next_range_{0};
   int busy_ = 0;
   std::exception_ptr error_;
@@ -136,10 +136,11 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   if (n <= 0) return;
   if (in_parallel_region) return body(0, n);
   const int threads = cpu_threads();
-  const int64_t ranges = std::min<int64_t>(threads, (n + std::max<int64_t>(1, grain) - 1) / std::max<int64_t>(1, grain));
+  // At most n / grain ranges, so that each holds at least `grain` items.
+  const int64_t ranges = std::min<int64_t>(threads, n / std::max<int64_t>(1, grain));
   if (ranges <= 1) return body(0, n);
   // The pool keeps one worker per configured thread, however few ranges this job has.
-  if (!pool().try_run(threads, n, (n + ranges - 1) / ranges, body)) body(0, n);
+  if (!pool().try_run(threads, n, ranges, body)) body(0, n);
 }
 
 int64_t grain_for(int64_t work_per_item) {

@@ -4,8 +4,9 @@
 // GEMMs use all of them. One setting sizes both, so a `--threads N` run uses N cores in every op.
 //
 // parallel_for only ever splits work whose parts write disjoint outputs and whose every element is
-// computed by the same code in the same order as on one thread, so results are bit-identical for every
-// thread count (tests/unit/test_cpu_threads.cpp checks this for each parallel kernel).
+// computed by the same code in the same order as on one thread, so the engine's own kernels give the
+// same bits on every thread count (tests/unit/test_cpu_threads.cpp checks each). OpenBLAS's GEMMs do
+// not: with another thread count they tile differently and may round the last bit differently.
 #include <cstdint>
 #include <functional>
 
@@ -16,9 +17,9 @@ namespace gantry {
 void set_cpu_threads(int n);
 int cpu_threads();
 
-// Calls body(begin, end) on contiguous, disjoint ranges covering [0, n), in parallel on up to
-// cpu_threads() threads (the calling thread takes the first range). Ranges hold at least `grain`
-// items, so work too small to be worth a thread's wake-up runs inline as body(0, n). Calls from
+// Calls body(begin, end) on contiguous, disjoint, balanced ranges covering [0, n), in parallel on up
+// to cpu_threads() threads (the calling thread takes ranges too). Ranges hold at least `grain` items,
+// so work too small to be worth a thread's wake-up runs inline as body(0, n). Calls from
 // inside a body, or while another thread's parallel_for is running, also run inline. The first
 // exception a body throws is rethrown here once every range has ended.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t begin, int64_t end)>& body);
