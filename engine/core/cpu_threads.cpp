@@ -143,9 +143,17 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   if (!pool().try_run(threads, n, ranges, body)) body(0, n);
 }
 
+std::atomic<int64_t> min_work{int64_t{1} << 16};
+
+int64_t min_work_per_range() { return min_work.load(); }
+
+void set_min_work_per_range(int64_t work) {
+  GANTRY_CHECK(work >= 1, "min work per range: must be at least 1, got ", work);
+  min_work.store(work);
+}
+
 int64_t grain_for(int64_t work_per_item) {
-  constexpr int64_t kWorkPerRange = int64_t{1} << 16;
-  return std::max<int64_t>(1, kWorkPerRange / std::max<int64_t>(1, work_per_item));
+  return std::max<int64_t>(1, min_work_per_range() / std::max<int64_t>(1, work_per_item));
 }
 
 }  // namespace gantry

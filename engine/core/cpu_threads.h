@@ -25,7 +25,11 @@ int cpu_threads();
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t begin, int64_t end)>& body);
 
 // Items per range for parallel_for when each item is about `work_per_item` elementary operations:
-// enough that one range is worth waking a thread for (a few tens of microseconds of work).
+// enough that one range is worth waking a thread for (min_work_per_range(), by default 65,536: a few
+// tens of microseconds of work).
 int64_t grain_for(int64_t work_per_item);
+int64_t min_work_per_range();
+// Tests set it to 1 so that small shapes take the parallel paths too.
+void set_min_work_per_range(int64_t work);
 
 }  // namespace gantry

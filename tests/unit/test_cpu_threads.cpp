@@ -23,11 +23,17 @@
 namespace gantry::testing {
 namespace {
 
-// Restores the thread count a test changed.
+// Every parallel_for of two or more items splits (min work per range 1), so the kernels below take
+// their parallel paths on small shapes; the thread count and the minimum are restored afterwards.
 class CpuThreads : public ::testing::Test {
  protected:
-  void TearDown() override { set_cpu_threads(saved_); }
-  int saved_ = cpu_threads();
+  void SetUp() override { set_min_work_per_range(1); }
+  void TearDown() override {
+    set_cpu_threads(saved_threads_);
+    set_min_work_per_range(saved_work_);
+  }
+  int saved_threads_ = cpu_threads();
+  int64_t saved_work_ = min_work_per_range();
 };
 
 std::vector<std::pair<int64_t, int64_t>> ranges_of(int64_t n, int64_t grain) {
@@ -98,7 +104,17 @@ TEST_F(CpuThreads, ABodysExceptionReachesTheCallerAndThePoolKeepsWorking) {
   EXPECT_EQ(ranges_of(10, 1).size(), 2u);
 }
 
-TEST_F(CpuThreads, RejectsZeroThreads) { EXPECT_THROW(set_cpu_threads(0), Error); }
+TEST_F(CpuThreads, RejectsZeroThreadsAndZeroWork) {
+  EXPECT_THROW(set_cpu_threads(0), Error);
+  EXPECT_THROW(set_min_work_per_range(0), Error);
+}
+
+TEST_F(CpuThreads, TheGrainKeepsEachRangeAtTheMinimumWork) {
+  set_min_work_per_range(1000);
+  EXPECT_EQ(grain_for(10), 100);
+  EXPECT_EQ(grain_for(5000), 1);
+  EXPECT_EQ(grain_for(0), 1000);
+}
 
 // f32 and int64 values (below 2^53) convert to f64 exactly, so equal f64 bits are equal bits.
 bool same_bits(const Tensor& a, const Tensor& b) {
