@@ -38,11 +38,8 @@ for case_name in $cases; do
 done
 callgrind_ir=""
 if [ "${CALLGRIND:-0}" = 1 ]; then
-  out="$(mktemp)"
-  valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect='gantry::train::GanTrainer::step()' \
-    "$bench" --cases dcgan32 --batches 64 --steps 1 --warmup 1 --threads 1 >/dev/null 2>&1
-  callgrind_ir="$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')"
-  rm -f "$out"
+  callgrind_ir="$("$root/bench/callgrind_count.sh" 'gantry::train::GanTrainer::step()' \
+    "$bench" --cases dcgan32 --batches 64 --steps 1 --warmup 1 --threads 1)"
 fi
 RECORDS="$records" ROOT="$root" RESULTS="$results" BUILD="$build" CALLGRIND_IR="$callgrind_ir" ROUNDS="$rounds" \
   "$python" "$root/bench/image_step_report.py"

@@ -5,7 +5,10 @@
 # both see the same background load; each figure is the median over rounds.
 # DEVICE=cuda measures both on the GPU instead (eager PyTorch; gantry's eager step), one thread, and
 # writes bench/results/mog_steps_cuda.{json,md}; RESULTS_DIR overrides the folder.
-#   [ROUNDS=3] [STEPS=600] [DEVICE=cpu|cuda] [RESULTS_DIR=dir] bench/run_mog_bench.sh [build-dir]
+# CALLGRIND=1 (CPU) also counts the instructions of one training step of each method on one thread
+# (valgrind callgrind over GanTrainer::step, CALLGRIND_STEPS=20 steps after a start-up that is not
+# counted, divided by the step count): a second figure that does not depend on the machine's load.
+#   [ROUNDS=3] [STEPS=600] [DEVICE=cpu|cuda] [RESULTS_DIR=dir] [CALLGRIND=1] bench/run_mog_bench.sh [build-dir]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$root/build}"
@@ -51,8 +54,23 @@ for round in $(seq "${ROUNDS:-3}"); do
     fi
   done
 done
+instructions=""  # per method: instructions per step (callgrind)
+if [ "${CALLGRIND:-0}" = 1 ] && [ "$device" = cpu ]; then
+  csteps="${CALLGRIND_STEPS:-20}"
+  for method in baseline topk coreset; do
+    flags=()
+    case "$method" in
+      topk) flags=(--topk --nu 0.75 --gamma 0.5 --decay-every 1) ;;
+      coreset) flags=(--coreset-prior --coreset-data) ;;
+    esac
+    ir=$(OPENBLAS_NUM_THREADS=1 "$root/bench/callgrind_count.sh" 'gantry::train::GanTrainer::step()' "$gantry" mog train \
+           --quiet --steps "$csteps" --threads 1 --eval-samples 100 --checkpoint-every 0 --log-every 0 "${flags[@]}" \
+           --out "$tmp/callgrind-$method")
+    instructions+="$method $((ir / csteps))"$'\n'
+  done
+fi
 mkdir -p "$results"
-RECORDS="$records" CEILINGS="$ceilings" PEAKS="$peaks" ROOT="$root" STEPS="$steps" DEVICE="$device" RESULTS="$results" "$python" - <<'PY'
+INSTRUCTIONS="$instructions" RECORDS="$records" CEILINGS="$ceilings" PEAKS="$peaks" ROOT="$root" STEPS="$steps" DEVICE="$device" RESULTS="$results" "$python" - <<'PY'
 import datetime, json, os, statistics, subprocess, sys
 import torch
 
@@ -77,6 +95,7 @@ def per_thread_medians(text):
 
 
 ceilings = per_thread_medians(os.environ["CEILINGS"])
+instructions = dict((m, int(v)) for m, v in (l.split() for l in os.environ["INSTRUCTIONS"].split("\n") if l.strip()))
 peaks = per_thread_medians(os.environ["PEAKS"])
 step_gflop = step_flops() / 1e9
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
@@ -90,6 +109,8 @@ for (threads, method), vals in sorted(cells.items()):
     if threads in ceilings:
         c = ceilings[threads]
         rows[-1].update({"gemm_ceiling_steps_per_s": c, "ratio_ceiling_over_torch": c / t})
+    if threads == 1 and method in instructions:
+        rows[-1]["gantry_instructions_per_step"] = instructions[method]
     if threads in peaks:
         h = peaks[threads] / step_gflop
         rows[-1].update({"fma_peak_gflops": peaks[threads], "hardware_ceiling_steps_per_s": h,
@@ -118,6 +139,10 @@ lines += [f"| {r['threads']} | {r['method']} | {r['gantry_steps_per_s']:.1f} | {
           f"| {fmt(r, 'gemm_ceiling_steps_per_s', '.1f')} | {fmt(r, 'ratio_ceiling_over_torch', '.2f')} "
           f"| {fmt(r, 'hardware_ceiling_steps_per_s', '.1f')} | {fmt(r, 'ratio_hardware_ceiling_over_torch', '.2f')} |" for r in rows]
 lines += ["", out["note"] + "."]
+if instructions:
+    lines += ["", "Instructions per gantry step on one thread (valgrind callgrind over GanTrainer::step; independent of "
+              "the machine's load, not of its CPU: OpenBLAS picks its kernels per CPU): "
+              + ", ".join(f"{m} {v / 1e6:.1f} M" for m, v in instructions.items()) + "."]
 if ceilings:
     lines += ["", "GEMM ceiling: the step's unavoidable matrix products (bench/gemm_ceiling.py counts them, "
               f"{step_flops() / 1e6:.0f} MFLOP a step) divided by the fp32 GEMM rate of the shared OpenBLAS at the step's 256x256x256 "

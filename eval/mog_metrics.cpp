@@ -14,8 +14,14 @@ nlohmann::json MogMetrics::to_json() const {
                         {"high_quality_percent", high_quality_percent},
                         {"modes_recovered", modes_recovered},
                         {"modes_recovered_percent", modes_recovered_percent},
+                        {"modes_assigned", modes_assigned},
+                        {"modes_assigned_percent", modes_assigned_percent},
+                        {"missed_on_outer_ring", missed_on_outer_ring},
+                        {"unassigned_on_outer_ring", unassigned_on_outer_ring},
+                        {"outer_ring_modes", outer_ring_modes},
                         {"within_mode_std", within_mode_std},
-                        {"high_quality_per_mode", high_quality_per_mode}};
+                        {"high_quality_per_mode", high_quality_per_mode},
+                        {"assigned_per_mode", assigned_per_mode}};
 }
 
 MogMetrics evaluate_mog_samples(const Tensor& samples, const data::MixtureOfGaussians& mixture,
@@ -34,6 +40,7 @@ MogMetrics evaluate_mog_samples(const Tensor& samples, const data::MixtureOfGaus
   r.num_samples = n;
   r.num_modes = m;
   r.high_quality_per_mode.assign(static_cast<size_t>(m), 0);
+  r.assigned_per_mode.assign(static_cast<size_t>(m), 0);
   std::vector<double> sq_dev_per_mode(static_cast<size_t>(m), 0.0);
   for (int64_t i = 0; i < n; ++i) {
     const double x = xy[2 * i], y = xy[2 * i + 1];
@@ -44,6 +51,7 @@ MogMetrics evaluate_mog_samples(const Tensor& samples, const data::MixtureOfGaus
       const double d2 = dx * dx + dy * dy;
       if (d2 < best) best = d2, nearest = j;
     }
+    ++r.assigned_per_mode[nearest];
     if (std::sqrt(best) <= radius) {
       ++r.high_quality_samples;
       ++r.high_quality_per_mode[nearest];
@@ -52,13 +60,21 @@ MogMetrics evaluate_mog_samples(const Tensor& samples, const data::MixtureOfGaus
   }
   double std_sum = 0;
   for (int64_t j = 0; j < m; ++j) {
+    const bool outer = mixture.on_outer_ring(j);
+    r.outer_ring_modes += outer ? 1 : 0;
+    if (r.assigned_per_mode[j] > 0) ++r.modes_assigned;
+    else if (outer) ++r.unassigned_on_outer_ring;
     const int64_t c = r.high_quality_per_mode[j];
-    if (c == 0) continue;
+    if (c == 0) {
+      if (outer) ++r.missed_on_outer_ring;
+      continue;
+    }
     ++r.modes_recovered;
     std_sum += std::sqrt(sq_dev_per_mode[j] / (2.0 * static_cast<double>(c)));  // per coordinate
   }
   r.high_quality_percent = 100.0 * static_cast<double>(r.high_quality_samples) / static_cast<double>(n);
   r.modes_recovered_percent = 100.0 * static_cast<double>(r.modes_recovered) / static_cast<double>(m);
+  r.modes_assigned_percent = 100.0 * static_cast<double>(r.modes_assigned) / static_cast<double>(m);
   r.within_mode_std = r.modes_recovered > 0 ? std_sum / static_cast<double>(r.modes_recovered) : 0.0;
   return r;
 }

@@ -45,18 +45,36 @@ std::string factor_text(const CoresetFactor& f) {
 }
 }  // namespace
 
-PriorLatentSampler::PriorLatentSampler(int64_t latent_dim, Device device)
-    : latent_dim_(latent_dim), device_(device) {
+LatentPrior parse_latent_prior(const std::string& text, const char* option) {
+  if (text == "normal") return LatentPrior::normal;
+  if (text == "uniform") return LatentPrior::uniform;
+  GANTRY_FAIL(option, ": expected normal or uniform, got '", text, "'");
+}
+
+const char* latent_prior_name(LatentPrior prior) { return prior == LatentPrior::uniform ? "uniform" : "normal"; }
+
+Tensor draw_latents(LatentPrior prior, int64_t n, int64_t dim, Generator& gen, Device device) {
+  GANTRY_CHECK(n >= 1 && dim >= 1, "draw_latents: expected n >= 1 and dim >= 1, got ", n, " and ", dim);
+  if (prior == LatentPrior::uniform) return uniform({n, dim}, -1.0, 1.0, gen, DType::f32, device);
+  return randn({n, dim}, gen, DType::f32, device);
+}
+
+PriorLatentSampler::PriorLatentSampler(int64_t latent_dim, Device device, LatentPrior prior)
+    : latent_dim_(latent_dim), device_(device), prior_(prior) {
   GANTRY_CHECK(latent_dim >= 1, "PriorLatentSampler: latent_dim must be >= 1, got ", latent_dim);
 }
 
 Tensor PriorLatentSampler::sample(int64_t batch, Generator& gen, int64_t) {
   GANTRY_CHECK(batch >= 1, "PriorLatentSampler: batch must be >= 1, got ", batch);
-  return randn({batch, latent_dim_}, gen, DType::f32, device_);
+  return draw_latents(prior_, batch, latent_dim_, gen, device_);
 }
 
-CoresetLatentSampler::CoresetLatentSampler(int64_t latent_dim, CoresetFactor factor, Device device)
-    : prior_(latent_dim, device), factor_(factor) {
+std::string PriorLatentSampler::describe() const {
+  return prior_ == LatentPrior::normal ? "prior" : std::string("prior (") + latent_prior_name(prior_) + ")";
+}
+
+CoresetLatentSampler::CoresetLatentSampler(int64_t latent_dim, CoresetFactor factor, Device device, LatentPrior prior)
+    : prior_(latent_dim, device, prior), factor_(factor) {
   factor_.validate("CoresetLatentSampler");
 }
 

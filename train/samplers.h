@@ -35,6 +35,15 @@ inline constexpr int64_t kMaxCoresetPool = int64_t{1} << 20;
 void check_coreset_factor(const char* option, const char* which, double factor, int64_t batch);
 
 // ---- latents ----
+// The latent prior: N(0, 1) per coordinate (the top-k paper's) or uniform on [-1, 1) per coordinate
+// (Small-GAN Sec. 3.1 draws z from a hypercube, whose core-sets do not favour the tails).
+enum class LatentPrior { normal, uniform };
+// "normal" | "uniform"; throws naming `option` otherwise.
+LatentPrior parse_latent_prior(const std::string& text, const char* option = "--prior");
+const char* latent_prior_name(LatentPrior prior);
+// n draws [n, dim] (f32) from the prior.
+Tensor draw_latents(LatentPrior prior, int64_t n, int64_t dim, Generator& gen, Device device = kCPU);
+
 class LatentSampler {
  public:
   virtual ~LatentSampler() = default;
@@ -43,23 +52,25 @@ class LatentSampler {
   virtual std::string describe() const = 0;
 };
 
-// z ~ N(0, I) of dimension latent_dim.
+// z drawn from the prior (N(0, I) by default) of dimension latent_dim.
 class PriorLatentSampler final : public LatentSampler {
  public:
-  PriorLatentSampler(int64_t latent_dim, Device device = kCPU);
+  PriorLatentSampler(int64_t latent_dim, Device device = kCPU, LatentPrior prior = LatentPrior::normal);
   Tensor sample(int64_t batch, Generator& gen, int64_t step) override;
-  std::string describe() const override { return "prior"; }
+  std::string describe() const override;
   int64_t latent_dim() const { return latent_dim_; }
 
  private:
   int64_t latent_dim_;
   Device device_;
+  LatentPrior prior_;
 };
 
 // Draws pool_size(B) prior latents and keeps B of them by greedy k-center.
 class CoresetLatentSampler final : public LatentSampler {
  public:
-  CoresetLatentSampler(int64_t latent_dim, CoresetFactor factor, Device device = kCPU);
+  CoresetLatentSampler(int64_t latent_dim, CoresetFactor factor, Device device = kCPU,
+                       LatentPrior prior = LatentPrior::normal);
   Tensor sample(int64_t batch, Generator& gen, int64_t step) override;
   std::string describe() const override;
 

@@ -144,6 +144,50 @@ TEST(MogTraining, ResumeRefusesAChangedConfig) {
   }
 }
 
+// A protocol variant (uniform prior with a prior core-set, wider latent, four hidden layers, another
+// spacing) trains, records its settings, reloads into the same networks and re-evaluates to the same
+// metrics; a resume with another prior is refused naming --prior.
+TEST(MogTraining, ProtocolVariantTrainsReloadsAndKeepsItsIdentity) {
+  TempFolder tmp("variant");
+  mog::MogTrainConfig c;
+  c.modes = 9;
+  c.steps = 30;
+  c.batch = 32;
+  c.prior = "uniform";
+  c.latent_dim = 3;
+  c.hidden_layers = 4;
+  c.grid_spacing = 3;
+  c.coreset_prior = true;
+  c.eval_samples = 800;
+  c.out = tmp.sub("run");
+  mog::MogRunOptions quiet;
+  quiet.write_samples_png = false;
+  const mog::MogRunResult trained = mog::run_mog_training(c, quiet);
+  const auto config = nlohmann::json::parse(std::ifstream((fs::path(c.out) / mog::kConfigFile).string()));
+  EXPECT_EQ(config.at("prior"), "uniform");
+  EXPECT_EQ(config.at("latent_dim"), 3);
+  EXPECT_EQ(config.at("hidden_layers"), 4);
+  EXPECT_EQ(config.at("grid_spacing"), 3.0);
+  EXPECT_EQ(trained.metrics.assigned_per_mode.size(), 9u);
+
+  const mog::LoadedMogRun run = mog::load_mog_run(c.out, "--run");
+  EXPECT_EQ(run.generator->parameters().size(), 10u);  // 5 Linear layers: 4 hidden + output
+  EXPECT_EQ(run.generator->parameters().front().shape(), (Shape{256, 3}));
+  const auto again = mog::evaluate_generator(*run.generator, run.config.mixture(), c.eval_samples,
+                                             run.config.latent_dim, run.config.latent_prior(), run.config.seed, kCPU);
+  EXPECT_EQ(again.metrics.to_json(), trained.metrics.to_json());
+  const auto as_normal =
+      mog::evaluate_generator(*run.generator, run.config.mixture(), c.eval_samples, run.config.latent_dim,
+                              train::LatentPrior::normal, run.config.seed, kCPU);
+  EXPECT_NE(as_normal.metrics.to_json(), trained.metrics.to_json());
+
+  c.prior = "normal";
+  c.steps = 40;
+  mog::MogRunOptions resume = quiet;
+  resume.resume = true;
+  EXPECT_TRUE(testing::throws_error_mentioning([&] { mog::run_mog_training(c, resume); }, {"--prior", "uniform"}));
+}
+
 // A run read back from its folder evaluates, with its own seed, to exactly the metrics its training
 // wrote; another eval seed draws other samples.
 TEST(MogTraining, ReevaluatingARunReproducesItsFinalMetrics) {
@@ -167,9 +211,11 @@ TEST(MogTraining, ReevaluatingARunReproducesItsFinalMetrics) {
   EXPECT_EQ(run.config.modes, 9);
   EXPECT_EQ(run.config.method_name(), c.method_name());
   const data::MixtureOfGaussians mixture(run.config.modes);
-  const auto same = mog::evaluate_generator(*run.generator, mixture, c.eval_samples, 2, run.config.seed, kCPU);
+  const auto same = mog::evaluate_generator(*run.generator, mixture, c.eval_samples, 2, train::LatentPrior::normal,
+                                            run.config.seed, kCPU);
   EXPECT_EQ(same.metrics.to_json(), trained.metrics.to_json());
-  const auto other = mog::evaluate_generator(*run.generator, mixture, c.eval_samples, 2, run.config.seed + 1, kCPU);
+  const auto other = mog::evaluate_generator(*run.generator, mixture, c.eval_samples, 2, train::LatentPrior::normal,
+                                             run.config.seed + 1, kCPU);
   EXPECT_EQ(other.metrics.num_samples, 1500);
   EXPECT_FALSE(testing::all_close(same.samples, other.samples, 0.0, 0.0));
   // The checkpoint file itself works too, and a config that disagrees with --modes is refused.

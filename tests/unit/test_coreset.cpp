@@ -163,6 +163,42 @@ TEST(CoresetSamplers, LatentCoresetSpreadsFurtherThanThePrior) {
   EXPECT_GT(coreset_norm, 1.3 * prior_norm);
 }
 
+TEST(LatentPriors, UniformPriorFillsTheHypercubeAndNormalIsTheDefault) {
+  Generator g(5);
+  const Tensor u = train::draw_latents(train::LatentPrior::uniform, 20000, 3, g);
+  ASSERT_EQ(u.shape(), (Shape{20000, 3}));
+  const std::vector<float> v = to_vector<float>(u);
+  double sum = 0, sum_sq = 0;
+  float lo = 1, hi = -1;
+  for (float x : v) sum += x, sum_sq += double(x) * x, lo = std::min(lo, x), hi = std::max(hi, x);
+  const double n = static_cast<double>(v.size());
+  EXPECT_GE(lo, -1.0f);
+  EXPECT_LE(hi, 1.0f);
+  EXPECT_LT(lo, -0.999f);  // the whole interval is used
+  EXPECT_GT(hi, 0.999f);
+  EXPECT_NEAR(sum / n, 0.0, 0.01);           // std of the mean: 0.577 / sqrt(60000) = 0.0024
+  EXPECT_NEAR(sum_sq / n, 1.0 / 3.0, 0.01);  // Var U(-1, 1) = 1/3
+  // The prior sampler draws exactly draw_latents' stream; the default is N(0, 1) (randn).
+  Generator a(6), b(6), c(6), d(6);
+  train::PriorLatentSampler uniform_sampler(3, kCPU, train::LatentPrior::uniform);
+  EXPECT_EQ(to_vector<float>(uniform_sampler.sample(16, a, 0)),
+            to_vector<float>(train::draw_latents(train::LatentPrior::uniform, 16, 3, b)));
+  train::PriorLatentSampler normal_sampler(3);
+  EXPECT_EQ(to_vector<float>(normal_sampler.sample(16, d, 0)), to_vector<float>(randn({16, 3}, c)));
+  EXPECT_EQ(train::parse_latent_prior("uniform"), train::LatentPrior::uniform);
+  EXPECT_THROW(train::parse_latent_prior("cauchy"), Error);
+}
+
+TEST(LatentPriors, CoresetOfTheUniformPriorStaysInTheHypercube) {
+  train::CoresetLatentSampler coreset(2, train::CoresetFactor{4.0}, kCPU, train::LatentPrior::uniform);
+  Generator g(7);
+  for (int step = 0; step < 5; ++step)
+    for (float x : to_vector<float>(coreset.sample(64, g, step))) {
+      EXPECT_GE(x, -1.0f);
+      EXPECT_LE(x, 1.0f);
+    }
+}
+
 TEST(CoresetFactor, AnnealsLinearlyToOne) {
   train::CoresetFactor f{4.0, true, 100};
   EXPECT_DOUBLE_EQ(f.at(0), 4.0);

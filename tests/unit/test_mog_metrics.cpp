@@ -15,6 +15,20 @@ namespace {
 
 using data::MixtureOfGaussians;
 
+TEST(MixtureOfGaussians, OuterRingIsTheGridsBorder) {
+  MixtureOfGaussians mix(25);
+  int64_t ring = 0;
+  for (int64_t m = 0; m < 25; ++m) ring += mix.on_outer_ring(m) ? 1 : 0;
+  EXPECT_EQ(ring, 16);
+  EXPECT_TRUE(mix.on_outer_ring(0));
+  EXPECT_TRUE(mix.on_outer_ring(4));
+  EXPECT_TRUE(mix.on_outer_ring(5));
+  EXPECT_FALSE(mix.on_outer_ring(6));
+  EXPECT_FALSE(mix.on_outer_ring(12));
+  EXPECT_TRUE(mix.on_outer_ring(24));
+  EXPECT_TRUE(MixtureOfGaussians(1).on_outer_ring(0));
+}
+
 TEST(MixtureOfGaussians, GridIsCentredWithSpacingTwo) {
   MixtureOfGaussians mix(25);
   EXPECT_EQ(mix.grid_side(), 5);
@@ -83,6 +97,34 @@ TEST(MogMetrics, KnownSyntheticSamples) {
   for (int m = 0; m < 25; ++m) EXPECT_EQ(r.high_quality_per_mode[m], m < 10 ? 30 + m : 0) << "mode " << m;
   // Every HQ sample is exactly hq_r from its centre: per-coordinate RMS = hq_r / sqrt(2).
   EXPECT_NEAR(r.within_mode_std, hq_r / std::sqrt(2.0), 1e-9);
+  // Small-GAN's count also takes mode 10 (assigned, not HQ) and the mode the in-between points are
+  // nearest to: (-3, -3 + 0.01 i) for i < 20 is nearest (-4, -4) = mode 0 or (-2, -2) = mode 6 ...
+  ASSERT_EQ(r.assigned_per_mode.size(), 25u);
+  EXPECT_EQ(r.assigned_per_mode[10], 40);
+  int64_t assigned_total = 0;
+  for (int64_t c : r.assigned_per_mode) assigned_total += c;
+  EXPECT_EQ(assigned_total, n);
+  EXPECT_EQ(r.modes_assigned, 11);  // ... which are among modes 0-9 already
+  EXPECT_NEAR(r.modes_assigned_percent, 44.0, 1e-9);
+  // The outer ring of the 5x5 grid: 16 modes; modes 10-24 without an HQ sample hold 10, 14, 15, 19,
+  // 20-24 of it (9), and without any sample 14, 15, 19, 20-24 (8).
+  EXPECT_EQ(r.outer_ring_modes, 16);
+  EXPECT_EQ(r.missed_on_outer_ring, 9);
+  EXPECT_EQ(r.unassigned_on_outer_ring, 8);
+}
+
+TEST(MogMetrics, AssignedCountTakesFarSamplesThatHighQualityRefuses) {
+  MixtureOfGaussians mix(9);  // centres on {-2, 0, 2}^2
+  // Each sample sits 0.5 from a different mode: nearest to it, far beyond 4 std (0.2).
+  std::vector<double> xy;
+  for (int m = 0; m < 9; ++m) xy.push_back(mix.centre_x(m) + 0.5), xy.push_back(mix.centre_y(m));
+  const auto r = eval::evaluate_mog_samples(from_vector(xy, {9, 2}), mix);
+  EXPECT_EQ(r.modes_recovered, 0);
+  EXPECT_EQ(r.modes_assigned, 9);
+  EXPECT_DOUBLE_EQ(r.modes_assigned_percent, 100.0);
+  EXPECT_EQ(r.outer_ring_modes, 8);  // all but the centre
+  EXPECT_EQ(r.missed_on_outer_ring, 8);
+  EXPECT_EQ(r.unassigned_on_outer_ring, 0);
 }
 
 TEST(MogMetrics, FourStdThresholdSeparatesSamples) {
@@ -114,6 +156,8 @@ TEST(MogMetrics, CollapsedGeneratorRecoversOneMode) {
   const auto r = eval::evaluate_mog_samples(collapsed, mix);
   EXPECT_EQ(r.modes_recovered, 1);
   EXPECT_EQ(r.high_quality_per_mode[18], 1000);
+  EXPECT_EQ(r.modes_assigned, 1);
+  EXPECT_EQ(r.missed_on_outer_ring, 16);  // mode 18 (column 3, row 3) is inside the ring
   EXPECT_NEAR(r.within_mode_std, 0.01, 0.002);
 }
 

@@ -121,22 +121,23 @@ int mog_directions_command(const std::vector<std::string>& args) {
   if (b.config.selection != mog::BatchSelection::full)
     std::printf("note: the baseline was trained with %s, not the paper's plain GAN\n", b.config.method_name().c_str());
 
-  const data::MixtureOfGaussians mixture(b.config.modes);
+  const data::MixtureOfGaussians mixture = b.config.mixture();
   Generator latent_rng(static_cast<uint64_t>(p.int64("seed")) ^ kLatentSeedSalt);
   eval::UpdateDirectionInputs in;
   in.generator = b.generator.get();
   in.critic = b.critic.get();
   in.generator_optimizer = b.generator_optimizer.get();
-  in.make_generator = [] {
+  in.make_generator = [arch = b.config.arch()] {
     Generator unused(0);
-    return models::make_mog_generator(models::MogMlpOptions{}, unused);
+    return models::make_mog_generator(arch, unused);
   };
   in.make_generator_optimizer = [](std::vector<Tensor> params) {
     return std::make_unique<optim::Adam>(std::move(params));
   };
   in.mixture = &mixture;
-  in.probe_latents = randn({latents, 2}, latent_rng);
-  in.update_latents = randn({batch, 2}, latent_rng);
+  const train::LatentPrior prior = b.config.latent_prior();
+  in.probe_latents = train::draw_latents(prior, latents, b.config.latent_dim, latent_rng);
+  in.update_latents = train::draw_latents(prior, batch, b.config.latent_dim, latent_rng);
   in.loss = train::parse_gan_loss(b.config.loss);
 
   std::printf("mog directions: baseline step %lld from %s; %lld probes, batch %lld, top-k %lld, bottom-k %lld\n",

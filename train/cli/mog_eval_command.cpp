@@ -23,7 +23,9 @@ namespace {
 ArgParser make_parser() {
   ArgParser p("gantry mog eval",
               "Re-evaluates a `gantry mog train` run from its checkpoint: % high-quality samples, % modes recovered\n"
-              "and the within-mode std on fresh samples. --repeats draws several independent sample sets and\n"
+              "(the top-k paper's count: modes with a high-quality sample), % modes with any assigned sample\n"
+              "(Small-GAN's count) and the within-mode std on fresh samples. --repeats draws several independent "
+              "sample sets and\n"
               "prints mean +- std over them: the evaluation's own sampling noise. With the default --eval-seed the\n"
               "first set is the one the run's final evaluation drew, so a finished run reproduces its metrics.json.");
   p.option("run", "DIR", "run folder (config.json + checkpoint.safetensors) or a checkpoint file")
@@ -75,21 +77,24 @@ int mog_eval_command(const std::vector<std::string>& args) {
   GANTRY_CHECK(first_seed >= 0, "--eval-seed: must be >= 0, got ", first_seed);
   run.generator->to(device);
 
-  const data::MixtureOfGaussians mixture(run.config.modes);
-  const int64_t latent_dim = models::MogMlpOptions{}.latent_dim;
+  const data::MixtureOfGaussians mixture = run.config.mixture();
+  const int64_t latent_dim = run.config.latent_dim;
   std::printf("mog eval: %s (%s, %lld modes, step %lld of %lld), %lld samples x %lld set(s) from eval seed %lld\n\n",
               run.checkpoint_path.c_str(), run.config.method_name().c_str(), static_cast<long long>(run.config.modes),
               static_cast<long long>(run.step), static_cast<long long>(run.config.steps),
               static_cast<long long>(samples), static_cast<long long>(repeats), static_cast<long long>(first_seed));
-  std::printf("%9s  %14s  %17s  %15s\n", "eval seed", "% high quality", "% modes recovered", "within-mode std");
+  std::printf("%9s  %14s  %17s  %17s  %15s\n", "eval seed", "% high quality", "% modes recovered", "% modes assigned",
+              "within-mode std");
   std::vector<eval::MogMetrics> sets;
   nlohmann::json sets_json = nlohmann::json::array();
   for (int64_t r = 0; r < repeats; ++r) {
     const uint64_t seed = static_cast<uint64_t>(first_seed + r);
-    const mog::MogEvaluation e = mog::evaluate_generator(*run.generator, mixture, samples, latent_dim, seed, device);
+    const mog::MogEvaluation e =
+        mog::evaluate_generator(*run.generator, mixture, samples, latent_dim, run.config.latent_prior(), seed, device);
     const eval::MogMetrics& m = e.metrics;
-    std::printf("%9llu  %14.2f  %9.2f (%lld/%lld)  %15.4f\n", static_cast<unsigned long long>(seed),
+    std::printf("%9llu  %14.2f  %9.2f (%lld/%lld)  %9.2f (%lld/%lld)  %15.4f\n", static_cast<unsigned long long>(seed),
                 m.high_quality_percent, m.modes_recovered_percent, static_cast<long long>(m.modes_recovered),
+                static_cast<long long>(m.num_modes), m.modes_assigned_percent, static_cast<long long>(m.modes_assigned),
                 static_cast<long long>(m.num_modes), m.within_mode_std);
     if (r == 0 && png_path) plot::write_mog_scatter_png(*png_path, e.samples, mixture);
     nlohmann::json j = m.to_json();
@@ -99,13 +104,14 @@ int mog_eval_command(const std::vector<std::string>& args) {
   }
   const nlohmann::json hq = stats_of(sets, &eval::MogMetrics::high_quality_percent);
   const nlohmann::json recovered = stats_of(sets, &eval::MogMetrics::modes_recovered_percent);
+  const nlohmann::json assigned = stats_of(sets, &eval::MogMetrics::modes_assigned_percent);
   const nlohmann::json spread = stats_of(sets, &eval::MogMetrics::within_mode_std);
   if (repeats > 1) {
     const auto pm = [&](const nlohmann::json& s, int decimals) {
       return mean_pm_std(s.at("mean").get<double>(), s.at("std").get<double>(), sets.size(), decimals);
     };
-    std::printf("%9s  %14s  %17s  %15s\n", "mean+-std", pm(hq, 2).c_str(), pm(recovered, 2).c_str(),
-                pm(spread, 4).c_str());
+    std::printf("%9s  %14s  %17s  %17s  %15s\n", "mean+-std", pm(hq, 2).c_str(), pm(recovered, 2).c_str(),
+                pm(assigned, 2).c_str(), pm(spread, 4).c_str());
   }
   if (json_path) {
     const nlohmann::json out{{"run", run_path},
@@ -120,6 +126,7 @@ int mog_eval_command(const std::vector<std::string>& args) {
                              {"sets", sets_json},
                              {"high_quality_percent", hq},
                              {"modes_recovered_percent", recovered},
+                             {"modes_assigned_percent", assigned},
                              {"within_mode_std", spread}};
     io::write_file_atomic(*json_path, out.dump(2) + "\n");
   }

@@ -67,6 +67,8 @@ GridSummaryDefinition summary_definition(const MogGridSpec& spec, int64_t decay_
   };
   d.metrics = {{"high_quality_percent", "% high quality", 1, true, 1, final_value("high_quality_percent")},
                {"modes_recovered_percent", "% modes recovered", 1, true, 0, final_value("modes_recovered_percent")},
+               {"modes_assigned_percent", "% modes assigned", 1, true, -1, final_value("modes_assigned_percent")},
+               {"missed_on_outer_ring", "missed modes on the outer ring", 1, false, -1, mog::missed_on_outer_ring},
                {"within_mode_std", "within-mode std", 4, false, -1, final_value("within_mode_std")}};
   d.per_run_header = "per run (HQ / modes)";
   d.note = ", top-k decay every " + std::to_string(decay_every) + " steps";

@@ -54,6 +54,12 @@ int mog_grid_command(const std::vector<std::string>& args) {
       .option("lr", "LR", "Adam learning rate of every run")
       .option("eval-samples", "N", "samples per evaluation")
       .option("device", "D", "device of every run: cpu, cuda or cuda:N")
+      .option("beta1", "B1", "Adam beta1 of every run")
+      .option("beta2", "B2", "Adam beta2 of every run")
+      .option("prior", "P", "latent prior of every run: normal or uniform")
+      .option("latent-dim", "D", "latent size of every run")
+      .option("hidden-layers", "N", "hidden layers of both MLPs of every run")
+      .option("grid-spacing", "S", "distance between neighbouring modes of every run")
       .option("checkpoint-every", "N", "every run checkpoints every N steps (bounds the work a kill -9 loses)",
               std::to_string(kGridCheckpointEvery))
       .option("out", "DIR", "grid folder (one run folder per cell inside)")
@@ -69,7 +75,8 @@ int mog_grid_command(const std::vector<std::string>& args) {
   spec.decay_every = p.given("decay-every") ? p.int64("decay-every") : 0;
   spec.checkpoint_every = p.int64("checkpoint-every");
   spec.out = p.str("out");
-  spec.extra_args = forwarded_options(p, {"batch", "lr", "eval-samples", "device"});
+  spec.extra_args = forwarded_options(p, {"batch", "lr", "eval-samples", "device", "beta1", "beta2", "prior",
+                                          "latent-dim", "hidden-layers", "grid-spacing"});
   spec.summary_only = p.flag_set("summary-only");
   spec.progress_every_seconds = progress_seconds(p);
   spec.repeat_command = repeat_command_line({"mog", "grid"}, args);

@@ -29,6 +29,10 @@ ArgParser make_parser() {
       .option("beta1", "B1", "Adam beta1", "0.5")
       .option("beta2", "B2", "Adam beta2", "0.999")
       .option("d-steps", "N", "critic steps per generator step", std::to_string(d.d_steps))
+      .option("prior", "P", "latent prior: normal (N(0, 1)) or uniform (on [-1, 1]^d, Small-GAN's)", d.prior)
+      .option("latent-dim", "D", "latent size", std::to_string(d.latent_dim))
+      .option("hidden-layers", "N", "hidden layers of 256 units in both MLPs", std::to_string(d.hidden_layers))
+      .option("grid-spacing", "S", "distance between neighbouring modes (std 0.05)", "2")
       .flag("topk", "top-k: the generator loss keeps the k fakes the critic scores highest")
       .flag("bottomk", "bottom-k: keep the k lowest-scored fakes instead (ablation)")
       .option("topk-target", "T", "where top-k applies: g (generator loss), d (critic fake term), gd (both)",
@@ -74,6 +78,10 @@ void apply_given_options(const ArgParser& p, mog::MogTrainConfig& c) {
   p.assign_if_given("beta1", c.beta1);
   p.assign_if_given("beta2", c.beta2);
   p.assign_if_given("d-steps", c.d_steps);
+  p.assign_if_given("prior", c.prior);
+  p.assign_if_given("latent-dim", c.latent_dim);
+  p.assign_if_given("hidden-layers", c.hidden_layers);
+  p.assign_if_given("grid-spacing", c.grid_spacing);
   apply_method_options(p, c);
   if (p.flag_set("anneal")) c.anneal = true;
   p.assign_if_given("eval-every", c.eval_every);
@@ -134,10 +142,15 @@ int mog_train_command(const std::vector<std::string>& args) {
                 resume_command_line({"mog", "train"}, args).c_str());
     return stop.exit_status();
   }
+  const eval::MogMetrics& m = r.metrics;
   std::printf("high-quality %.2f%%  modes recovered %.2f%% (%lld/%lld)  within-mode std %.4f  %.1f steps/s\n",
-              r.metrics.high_quality_percent, r.metrics.modes_recovered_percent,
-              static_cast<long long>(r.metrics.modes_recovered), static_cast<long long>(r.metrics.num_modes),
-              r.metrics.within_mode_std, r.steps_per_second);
+              m.high_quality_percent, m.modes_recovered_percent, static_cast<long long>(m.modes_recovered),
+              static_cast<long long>(m.num_modes), m.within_mode_std, r.steps_per_second);
+  std::printf(
+      "modes with any assigned sample (Small-GAN's count) %.2f%% (%lld/%lld); of the modes without a "
+      "high-quality sample, %lld of %lld lie on the outer ring\n",
+      m.modes_assigned_percent, static_cast<long long>(m.modes_assigned), static_cast<long long>(m.num_modes),
+      static_cast<long long>(m.missed_on_outer_ring), static_cast<long long>(m.num_modes - m.modes_recovered));
   std::printf("run folder: %s (metrics.json, samples.png, log.jsonl)\n", config.out.c_str());
   return 0;
 }

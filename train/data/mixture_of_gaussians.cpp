@@ -39,4 +39,9 @@ Tensor MixtureOfGaussians::sample(int64_t n, Generator& gen) const {
   return add(centres, mul(randn({n, 2}, gen), std_));
 }
 
+bool MixtureOfGaussians::on_outer_ring(int64_t mode) const {
+  const int64_t column = mode % grid_side_, row = mode / grid_side_;
+  return column == 0 || row == 0 || column == grid_side_ - 1 || row == grid_side_ - 1;
+}
+
 }  // namespace gantry::data

@@ -29,6 +29,8 @@ class MixtureOfGaussians {
   // Mode i sits at column i % side, row i / side: (centre_x(i), centre_y(i)).
   double centre_x(int64_t mode) const { return centres_[2 * mode]; }
   double centre_y(int64_t mode) const { return centres_[2 * mode + 1]; }
+  // Whether the mode lies on the grid's outer ring (first or last row or column).
+  bool on_outer_ring(int64_t mode) const;
   const std::vector<double>& centres() const { return centres_; }  // [m, 2] row-major
   Tensor centres_tensor(DType dtype = DType::f32) const;           // [m, 2]
 

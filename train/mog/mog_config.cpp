@@ -28,6 +28,16 @@ void MogTrainConfig::validate() const {
   GANTRY_CHECK(beta1 >= 0 && beta1 < 1, "--beta1: must be in [0, 1), got ", beta1);
   GANTRY_CHECK(beta2 >= 0 && beta2 < 1, "--beta2: must be in [0, 1), got ", beta2);
   GANTRY_CHECK(d_steps >= 1, "--d-steps: must be >= 1, got ", d_steps);
+  train::parse_latent_prior(prior);
+  GANTRY_CHECK(latent_dim >= 1 && latent_dim <= kMaxLatentDim, "--latent-dim: must be in [1, ", kMaxLatentDim,
+               "], got ", latent_dim);
+  GANTRY_CHECK(hidden_layers >= 1 && hidden_layers <= kMaxHiddenLayers, "--hidden-layers: must be in [1, ",
+               kMaxHiddenLayers, "], got ", hidden_layers);
+  // Modes closer than twice the high-quality radius (4 std each) would share high-quality samples.
+  const double min_spacing = 8.0 * data::MixtureOfGaussians::kDefaultStd;
+  GANTRY_CHECK(std::isfinite(grid_spacing) && grid_spacing > min_spacing && grid_spacing <= 1e4,
+               "--grid-spacing: must be above ", min_spacing, " (8 std, so that the 4-std high-quality balls of ",
+               "neighbouring modes do not overlap) and at most 1e4, got ", grid_spacing);
   train::validate_method_settings(*this, /*min_decay_every=*/1);
   GANTRY_CHECK(eval_every >= 0, "--eval-every: must be >= 0, got ", eval_every);
   GANTRY_CHECK(eval_samples >= 1, "--eval-samples: must be >= 1, got ", eval_samples);
@@ -59,11 +69,29 @@ Device parse_available_device(const std::string& text) {
   return dev;
 }
 
+models::MogMlpOptions MogTrainConfig::arch() const {
+  models::MogMlpOptions a;
+  a.latent_dim = latent_dim;
+  a.hidden_layers = hidden_layers;
+  return a;
+}
+
+data::MixtureOfGaussians MogTrainConfig::mixture() const { return data::MixtureOfGaussians(modes, grid_spacing); }
+
+train::LatentPrior MogTrainConfig::latent_prior() const { return train::parse_latent_prior(prior); }
+
 std::string MogTrainConfig::method_name() const { return train::method_name_of(*this); }
 
 nlohmann::json MogTrainConfig::identity_json() const {
   nlohmann::json j{{"modes", modes}, {"batch", batch}, {"seed", seed},   {"loss", loss},
                    {"lr", lr},       {"beta1", beta1}, {"beta2", beta2}, {"d_steps", d_steps}};
+  // The protocol variants join the identity only when they differ from the pinned protocol, so the
+  // identities (and run ids) of runs made before these options existed are unchanged.
+  const MogTrainConfig pinned;
+  if (prior != pinned.prior) j["prior"] = prior;
+  if (latent_dim != pinned.latent_dim) j["latent_dim"] = latent_dim;
+  if (hidden_layers != pinned.hidden_layers) j["hidden_layers"] = hidden_layers;
+  if (grid_spacing != pinned.grid_spacing) j["grid_spacing"] = grid_spacing;
   train::add_method_identity(*this, j);
   // The settings of a feature that is off do not change the run, so they are not part of it.
   if (coreset_prior || coreset_data) j["anneal"] = anneal;
@@ -97,6 +125,10 @@ MogTrainConfig MogTrainConfig::from_json(const nlohmann::json& j) {
     c.beta1 = j.at("beta1").get<double>();
     c.beta2 = j.at("beta2").get<double>();
     c.d_steps = io::config_integer<int64_t>(j, "d_steps");
+    c.prior = j.value("prior", c.prior);
+    c.latent_dim = io::config_integer_or(j, "latent_dim", c.latent_dim);
+    c.hidden_layers = io::config_integer_or(j, "hidden_layers", c.hidden_layers);
+    c.grid_spacing = j.value("grid_spacing", c.grid_spacing);
     c.selection = parse_batch_selection(j.at("selection").get<std::string>());
     c.coreset_prior = j.at("coreset_prior").get<bool>();
     c.coreset_data = j.at("coreset_data").get<bool>();

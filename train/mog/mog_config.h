@@ -7,6 +7,8 @@
 #include <string>
 
 #include "engine/core/device.h"
+#include "models/mog_mlp.h"
+#include "train/data/mixture_of_gaussians.h"
 #include "train/run_kind.h"
 #include "train/samplers.h"
 #include "train/update_policy.h"
@@ -17,6 +19,9 @@ namespace gantry::mog {
 // (factor x batch): beyond them one step would take minutes or run out of memory.
 using train::kMaxCoresetFactor;
 using train::kMaxCoresetPool;
+// Upper bounds of the protocol variants' network sizes (beyond them a step takes seconds).
+inline constexpr int64_t kMaxLatentDim = 4096;
+inline constexpr int64_t kMaxHiddenLayers = 64;
 
 using train::BatchSelection;
 using train::batch_selection_name;
@@ -33,6 +38,11 @@ struct MogTrainConfig {
   double beta1 = 0.5;
   double beta2 = 0.999;
   int64_t d_steps = 1;
+  // Protocol variants (the defaults are the pinned protocol; see docs/mog-protocol.md).
+  std::string prior = "normal";  // latent prior: normal | uniform (on [-1, 1]^d)
+  int64_t latent_dim = 2;
+  int64_t hidden_layers = 3;  // hidden Linear+ReLU blocks of both MLPs (256 units each)
+  double grid_spacing = data::MixtureOfGaussians::kDefaultSpacing;
   // Top-k.
   BatchSelection selection = BatchSelection::full;
   std::string topk_target = "g";  // g | d | gd
@@ -60,6 +70,10 @@ struct MogTrainConfig {
   void validate() const;
   // The number of samples nu resolves to at this batch size.
   double nu_count() const;
+  // The networks, the mixture and the latent prior these settings describe.
+  models::MogMlpOptions arch() const;
+  data::MixtureOfGaussians mixture() const;
+  train::LatentPrior latent_prior() const;
   // A short name of the method ("baseline", "top-k", "core-set", ...).
   std::string method_name() const;
   nlohmann::json to_json() const;

@@ -9,6 +9,7 @@
 #include "engine/nn/module.h"
 #include "eval/mog_metrics.h"
 #include "train/data/mixture_of_gaussians.h"
+#include "train/samplers.h"
 
 namespace gantry::mog {
 
@@ -17,9 +18,10 @@ struct MogEvaluation {
   Tensor samples;  // [samples, 2] on the CPU
 };
 
-// `samples` latents of width `latent_dim` from the evaluation stream of `eval_seed` (a run evaluates
-// with its training seed). The stream is separate from training's, so evaluating never shifts it.
+// `samples` latents of width `latent_dim` from `prior`, drawn from the evaluation stream of `eval_seed`
+// (a run evaluates with its training seed). The stream is separate from training's, so evaluating
+// never shifts it.
 MogEvaluation evaluate_generator(nn::Module& generator, const data::MixtureOfGaussians& mixture, int64_t samples,
-                                 int64_t latent_dim, uint64_t eval_seed, Device device);
+                                 int64_t latent_dim, train::LatentPrior prior, uint64_t eval_seed, Device device);
 
 }  // namespace gantry::mog

@@ -28,9 +28,9 @@ std::unique_ptr<train::GeneratorUpdatePolicy> make_policy(const MogTrainConfig& 
 
 std::unique_ptr<train::LatentSampler> make_latent_sampler(const MogTrainConfig& c, int64_t latent_dim,
                                                           Device device) {
-  if (!c.coreset_prior) return std::make_unique<train::PriorLatentSampler>(latent_dim, device);
+  if (!c.coreset_prior) return std::make_unique<train::PriorLatentSampler>(latent_dim, device, c.latent_prior());
   return std::make_unique<train::CoresetLatentSampler>(latent_dim, train::CoresetFactor{c.fz, c.anneal, c.steps},
-                                                       device);
+                                                       device, c.latent_prior());
 }
 
 std::unique_ptr<train::DataSampler> make_data_sampler(const MogTrainConfig& c,
@@ -50,8 +50,8 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   train::print_notes(taken.notes, options.messages);
   set_cpu_threads(c.threads);
 
-  const models::MogMlpOptions arch;
-  const data::MixtureOfGaussians mixture(c.modes);
+  const models::MogMlpOptions arch = c.arch();
+  const data::MixtureOfGaussians mixture = c.mixture();
   const Device device = Device::parse(c.device);
   Generator rng(c.seed);
   // Initialised on the CPU and then moved, so every device starts from the same weights.
@@ -99,9 +99,11 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   loop.on_step = options.on_step;
   loop.after_step = [&](const train::GanStepStats& s) {
     if (c.eval_every > 0 && s.step % c.eval_every == 0 && s.step != c.steps) {
-      const auto e = evaluate_generator(*generator, mixture, c.eval_samples, arch.latent_dim, c.seed, device);
+      const auto e =
+          evaluate_generator(*generator, mixture, c.eval_samples, arch.latent_dim, c.latent_prior(), c.seed, device);
       nlohmann::json rec{{"step", s.step}, {"eval", e.metrics.to_json()}};
       rec["eval"].erase("high_quality_per_mode");
+      rec["eval"].erase("assigned_per_mode");
       log.write(rec);
       eval_history.push_back(rec);
     }
@@ -117,7 +119,8 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   result.seconds = seconds;
   result.cpu_seconds = cpu_seconds;
   result.steps_per_second = ran.steps_per_second();
-  const auto final_eval = evaluate_generator(*generator, mixture, c.eval_samples, arch.latent_dim, c.seed, device);
+  const auto final_eval =
+      evaluate_generator(*generator, mixture, c.eval_samples, arch.latent_dim, c.latent_prior(), c.seed, device);
   result.metrics = final_eval.metrics;
   nlohmann::json metrics{{"step", result.steps_done},
                          {"finished", result.steps_done == c.steps},

@@ -26,7 +26,7 @@ LoadedMogRun load_mog_run(const std::string& path, const std::string& what, std:
   run.notes = recorded.notes;
   GANTRY_CHECK(!modes || run.config.modes == *modes, "--modes ", *modes, " but the run in '", path, "' was trained on ",
                run.config.modes, " modes");
-  const models::MogMlpOptions arch;
+  const models::MogMlpOptions arch = run.config.arch();
   Generator rng(run.config.seed);  // initial weights are replaced by the checkpoint's
   run.generator = models::make_mog_generator(arch, rng);
   run.critic = models::make_mog_critic(arch, rng);

@@ -2,6 +2,7 @@
 
 #include "engine/core/error.h"
 #include "engine/io/json_integer.h"
+#include "train/data/mixture_of_gaussians.h"
 
 namespace gantry::mog {
 
@@ -27,6 +28,26 @@ MogRunMetrics parse_mog_run_metrics(const nlohmann::json& metrics, const std::st
   m.modes_recovered_percent = number("modes_recovered_percent");
   m.within_mode_std = number("within_mode_std");
   return m;
+}
+
+std::optional<double> missed_on_outer_ring(const nlohmann::json& metrics) {
+  if (!metrics.is_object() || !metrics.contains("final") || !metrics["final"].is_object()) return std::nullopt;
+  const nlohmann::json& final = metrics["final"];
+  if (final.contains("missed_on_outer_ring") && final["missed_on_outer_ring"].is_number())
+    return final["missed_on_outer_ring"].get<double>();
+  if (!metrics.contains("modes") || !metrics["modes"].is_number_integer() || !final.contains("high_quality_per_mode") ||
+      !final["high_quality_per_mode"].is_array())
+    return std::nullopt;
+  const int64_t modes = metrics["modes"].get<int64_t>();
+  const nlohmann::json& per_mode = final["high_quality_per_mode"];
+  if (data::perfect_square_side(modes) < 1 || static_cast<int64_t>(per_mode.size()) != modes) return std::nullopt;
+  const data::MixtureOfGaussians mixture(modes);  // only its grid layout is used
+  int64_t missed = 0;
+  for (int64_t j = 0; j < modes; ++j) {
+    if (!per_mode[j].is_number()) return std::nullopt;
+    if (per_mode[j].get<double>() == 0 && mixture.on_outer_ring(j)) ++missed;
+  }
+  return static_cast<double>(missed);
 }
 
 }  // namespace gantry::mog

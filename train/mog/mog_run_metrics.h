@@ -3,6 +3,7 @@
 // reads it back: whether the run finished, at which step, and its final evaluation.
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace gantry::mog {
@@ -18,5 +19,10 @@ struct MogRunMetrics {
 
 // `path`: the file `metrics` was read from, named in the errors.
 MogRunMetrics parse_mog_run_metrics(const nlohmann::json& metrics, const std::string& path);
+
+// The number of modes of the final evaluation without a high-quality sample that lie on the grid's
+// outer ring: recorded by current runs, recomputed from the per-mode counts (and "modes") of a
+// metrics.json written before it was; nullopt when neither is there.
+std::optional<double> missed_on_outer_ring(const nlohmann::json& metrics);
 
 }  // namespace gantry::mog
