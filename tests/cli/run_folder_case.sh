@@ -248,6 +248,26 @@ case "$case_name" in
       "$gantry" "$@"
     passes "discarded the earlier run" "$gantry" "$@" --restart
     ;;
+  directions_at_steps)
+    # Analysed at steps 10, 20 and 30 of one baseline trained in stages: the analysis at 30 equals that of
+    # a baseline trained straight to 30 steps (each stage resumes the last bit-identically).
+    out_dir="$work/directions_staged"
+    rm -rf "$out_dir" "$work/directions_straight"
+    set -- --modes 4 --latents 50 --batch 200 --quiet
+    passes "wrote .*directions_over_training.md" "$gantry" mog directions --at-steps 10,20,30 "$@" --out "$out_dir"
+    for step in 10 20 30; do
+      [ -f "$out_dir/step_$step/directions.png" ] || fail "no step_$step/directions.png"
+      grep -q "\"baseline_step\": $step" "$out_dir/step_$step/directions.json" || fail "step_$step analysed another step"
+    done
+    rows=$(grep -c '^| [0-9]' "$out_dir/directions_over_training.md")
+    [ "$rows" = 15 ] || fail "directions_over_training.md has $rows rows, expected 3 steps x 5 bins"
+    passes "wrote" "$gantry" mog directions --train-steps 30 "$@" --out "$work/directions_straight"
+    cmp "$out_dir/step_30/directions.csv" "$work/directions_straight/directions.csv" ||
+      fail "the staged analysis at step 30 differs from a baseline trained straight to 30 steps"
+    cmp -s "$out_dir/step_10/directions.csv" "$out_dir/step_30/directions.csv" && fail "steps 10 and 30 analysed the same"
+    refused "$out_dir" "--at-steps: the steps must increase, got 20 before 10" "$gantry" mog directions --at-steps 20,10 "$@" --out "$out_dir"
+    refused "$out_dir" "--train-steps and --at-steps are mutually exclusive" "$gantry" mog directions --at-steps 10 --train-steps 5 "$@" --out "$out_dir"
+    ;;
   *)
     fail "unknown case"
     ;;

@@ -114,6 +114,18 @@ double ArgParser::real(const std::string& name) const {
   return x;
 }
 
+std::vector<int64_t> ArgParser::int64_list(const std::string& name) const {
+  std::vector<int64_t> values;
+  for (const auto& item : list(name)) {
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    GANTRY_CHECK(*end == '\0' && errno == 0, "--", name, ": '", item, "' is not an integer");
+    values.push_back(v);
+  }
+  return values;
+}
+
 std::vector<std::string> ArgParser::list(const std::string& name) const {
   const std::string text = str(name);
   GANTRY_CHECK(!text.empty(), command_, ": --", name, " expects a comma-separated list, got ''");

@@ -33,6 +33,8 @@ class ArgParser {
   void assign_if_given(const std::string& name, std::string& field) const;
   // Comma-separated; throws naming the option for an empty value or an empty entry ("25,,64").
   std::vector<std::string> list(const std::string& name) const;
+  // list() of integers; throws naming the option and the entry that is not one.
+  std::vector<int64_t> int64_list(const std::string& name) const;
 
  private:
   struct Spec {

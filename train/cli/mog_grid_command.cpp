@@ -1,9 +1,7 @@
 // gantry mog grid and gantry mog compare: grids of mog trainings with a summary table.
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 
 #include "engine/core/error.h"
 #include "train/cli/arg_parser.h"
@@ -20,22 +18,6 @@ std::string self_executable_path() {
   GANTRY_CHECK(n > 0, "cannot find the gantry executable (/proc/self/exe)");
   return std::string(buf, static_cast<size_t>(n));
 }
-
-namespace {
-
-std::vector<int64_t> integer_list(const ArgParser& p, const std::string& name) {
-  std::vector<int64_t> values;
-  for (const auto& item : p.list(name)) {
-    char* end = nullptr;
-    errno = 0;
-    const long long v = std::strtoll(item.c_str(), &end, 10);
-    GANTRY_CHECK(*end == '\0' && errno == 0, "--", name, ": '", item, "' is not an integer");
-    values.push_back(v);
-  }
-  return values;
-}
-
-}  // namespace
 
 int mog_grid_command(const std::vector<std::string>& args) {
   ArgParser p("gantry mog grid",
@@ -67,7 +49,7 @@ int mog_grid_command(const std::vector<std::string>& args) {
       .flag("summary-only", "summarise the runs that already finished (summary.json, summary.md); train nothing");
   if (!p.parse(args)) return 0;
   MogGridSpec spec;
-  spec.modes = integer_list(p, "modes");
+  spec.modes = p.int64_list("modes");
   spec.methods = p.list("methods");
   spec.seeds = static_cast<int>(p.int64("seeds"));
   spec.jobs = static_cast<int>(p.int64("jobs"));
