@@ -94,7 +94,11 @@ double GanTrainer::generator_update(GanStepStats& stats) {
   const Tensor fake = generate(z, labels);
   const Tensor scores = score(fake, labels);
   const Tensor selected = policy_.select_for_generator(scores);
-  Tensor loss = generator_loss(options_.loss, selected);
+  const Tensor weights = policy_.generator_weights(selected);
+  // A weighting policy keeps every sample; its k is the weights' effective sample size.
+  const int64_t k_used = weights.defined() ? policy_.current_k(batch) : selected.numel();
+  Tensor loss = weights.defined() ? weighted_generator_loss(options_.loss, selected, weights)
+                                  : generator_loss(options_.loss, selected);
   double extra = 0;
   for (const auto& term : options_.generator_terms) {  // over the whole batch, never top-k's subset
     const Tensor value = term->term(z, fake);
@@ -109,7 +113,7 @@ double GanTrainer::generator_update(GanStepStats& stats) {
     NoGradGuard no_grad;
     stats.fake_score = mean(scores).item<double>();
   }
-  stats.k = selected.numel();
+  stats.k = k_used;
   stats.generator_term = extra;
   return loss_value;
 }

@@ -1,5 +1,7 @@
 #include "train/losses.h"
 
+#include <limits>
+
 #include "engine/ops/ops.h"
 
 namespace gantry::train {
@@ -36,6 +38,20 @@ Tensor generator_loss(GanLoss loss, const Tensor& fake_scores) {
     case GanLoss::wasserstein: return wasserstein_g_loss(fake_scores);
   }
   GANTRY_FAIL("generator_loss: unknown loss");
+}
+
+Tensor weighted_generator_loss(GanLoss loss, const Tensor& fake_scores, const Tensor& weights) {
+  GANTRY_CHECK(weights.defined() && weights.dim() == 1 && weights.size(0) == fake_scores.size(0) &&
+                   fake_scores.numel() == fake_scores.size(0),
+               "weighted_generator_loss: expected scores [N] or [N, 1] and weights [N], got ",
+               shape_str(fake_scores.shape()), " and ",
+               weights.defined() ? shape_str(weights.shape()) : std::string("undefined weights"));
+  const Tensor s = fake_scores.reshape({fake_scores.size(0)});
+  // The per-sample terms whose mean generator_loss takes.
+  // (softplus without a threshold is ns_g_loss's stable log(1 + exp(-s)).)
+  const Tensor terms =
+      loss == GanLoss::non_saturating ? softplus(neg(s), 1.0, std::numeric_limits<double>::infinity()) : neg(s);
+  return sum(mul(terms, weights.detach()));
 }
 
 }  // namespace gantry::train

@@ -18,5 +18,8 @@ const char* gan_loss_name(GanLoss loss);
 Tensor critic_loss(GanLoss loss, const Tensor& real_scores, const Tensor& fake_scores);
 // The generator's adversarial loss on the (possibly selected) fake scores.
 Tensor generator_loss(GanLoss loss, const Tensor& fake_scores);
+// The same loss with per-sample weights [N] (summing to 1) in place of the mean: sum_i w_i l(s_i).
+// The weights carry no gradient.
+Tensor weighted_generator_loss(GanLoss loss, const Tensor& fake_scores, const Tensor& weights);
 
 }  // namespace gantry::train

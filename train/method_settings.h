@@ -4,12 +4,13 @@
 // decay_every, coreset_prior, fz, coreset_data, fx, batch and nu_count()): their validation, their
 // part of a run's identity and the method's name, written once for all configurations.
 #include <cstdint>
-#include <string>
-
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "engine/core/error.h"
 #include "train/samplers.h"
+#include "train/topk_schedule.h"
 #include "train/update_policy.h"
 
 namespace gantry::train {
@@ -28,6 +29,9 @@ void validate_method_settings(const Config& c, int64_t min_decay_every) {
     } catch (const Error& e) {
       GANTRY_FAIL("--nu: ", e.what());
     }
+    GANTRY_CHECK(c.selection != BatchSelection::soft_top_k ||
+                     parse_selection_target(c.topk_target) == SelectionTarget::generator,
+                 "--topk-target: soft top-k weights the generator loss only (g), got '", c.topk_target, "'");
   }
   if (c.coreset_prior) check_coreset_factor("--fz", "prior", c.fz, c.batch);
   if (c.coreset_data) check_coreset_factor("--fx", "data", c.fx, c.batch);
@@ -48,6 +52,17 @@ void add_method_identity(const Config& c, nlohmann::json& j) {
   }
   if (c.coreset_prior) j["fz"] = c.fz;
   if (c.coreset_data) j["fx"] = c.fx;
+}
+
+// The generator-update policy of the run's method: the full batch, or top-k / bottom-k / soft top-k on
+// the k schedule (decay every `decay_every` generator steps).
+template <typename Config>
+std::unique_ptr<GeneratorUpdatePolicy> make_update_policy(const Config& c, int64_t decay_every) {
+  if (c.selection == BatchSelection::full) return std::make_unique<FullBatchPolicy>();
+  TopKSchedule schedule(c.batch, c.gamma, c.nu_count(), decay_every);
+  if (c.selection == BatchSelection::soft_top_k) return std::make_unique<SoftTopKPolicy>(schedule);
+  return std::make_unique<TopKPolicy>(schedule, parse_selection_target(c.topk_target),
+                                      c.selection == BatchSelection::top_k);
 }
 
 // "baseline", "top-k", "bottom-k", "core-set", "core-set (prior)", "top-k + core-set (data)", ...

@@ -3,7 +3,8 @@
 // the top-k policy (top-k paper) keeps the k fakes the critic scores highest (bottom-k: lowest) with
 // k from a TopKSchedule, applied to the generator's loss ("G"), the critic's fake term ("D") or both
 // ("G&D"). Selection returns a differentiable subset of the scores, so the discarded samples get
-// exactly zero gradient.
+// exactly zero gradient. The soft top-k policy (an ablation) keeps every fake and weights each by its
+// score instead of 0/1, as sharply as the schedule's k says.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,6 +21,9 @@ class GeneratorUpdatePolicy {
   virtual ~GeneratorUpdatePolicy() = default;
   // fake_scores: [B] or [B, 1]. Returns the scores the generator's adversarial loss averages.
   virtual Tensor select_for_generator(const Tensor& fake_scores) const = 0;
+  // Per-sample weights (summing to 1, no gradient) of the scores select_for_generator returned, for a
+  // weighted generator loss; undefined (the default): the loss averages them.
+  virtual Tensor generator_weights(const Tensor& selected_scores) const { return Tensor(); }
   // The scores the critic's fake term averages.
   virtual Tensor select_for_critic(const Tensor& fake_scores) const = 0;
   // Called once after every generator step (advances schedules).
@@ -40,9 +44,10 @@ class FullBatchPolicy final : public GeneratorUpdatePolicy {
   std::string describe() const override { return "full batch"; }
 };
 
-// Which fakes a run's generator step uses: all of them, the top-k or the bottom-k.
-enum class BatchSelection { full, top_k, bottom_k };
-const char* batch_selection_name(BatchSelection s);            // "full", "top-k", "bottom-k"
+// Which fakes a run's generator step uses: all of them, the top-k, the bottom-k, or all weighted by
+// score (soft top-k).
+enum class BatchSelection { full, top_k, bottom_k, soft_top_k };
+const char* batch_selection_name(BatchSelection s);            // "full", "top-k", "bottom-k", "soft-top-k"
 BatchSelection parse_batch_selection(const std::string& s);    // throws naming the valid choices
 
 enum class SelectionTarget { generator, critic, both };
@@ -73,6 +78,32 @@ class TopKPolicy final : public GeneratorUpdatePolicy {
   TopKSchedule schedule_;
   SelectionTarget target_;
   bool keep_highest_;
+};
+
+// Soft top-k weights of B scores: w_i proportional to exp(beta * s_i), with beta >= 0 chosen so that the
+// weights' effective sample size (sum w)^2 / sum w^2 equals `k` (to 1e-9 relative): k = B gives
+// uniform weights, a smaller k leans on the highest scores as much as keeping k of them would, and
+// k = 1 puts (nearly) all weight on the best. [B] f32 on the scores' device, summing to 1, no gradient.
+// Ties and equal scores get equal weights; when every score is equal the weights are uniform.
+Tensor soft_topk_weights(const Tensor& scores, double k);
+
+// Soft top-k on the generator loss: every fake counts, weighted by soft_topk_weights with the
+// schedule's k (real, not floored), so it follows the same decay as top-k. The critic is unaffected.
+class SoftTopKPolicy final : public GeneratorUpdatePolicy {
+ public:
+  explicit SoftTopKPolicy(TopKSchedule schedule);
+
+  Tensor select_for_generator(const Tensor& fake_scores) const override { return fake_scores; }
+  Tensor generator_weights(const Tensor& selected_scores) const override;
+  Tensor select_for_critic(const Tensor& fake_scores) const override { return fake_scores; }
+  void on_generator_step() override { schedule_.on_generator_step(); }
+  int64_t current_k(int64_t) const override { return schedule_.k(); }
+  std::string describe() const override;
+  nlohmann::json state() const override { return schedule_.state(); }
+  void load_state(const nlohmann::json& state) override { schedule_.load_state(state); }
+
+ private:
+  TopKSchedule schedule_;
 };
 
 }  // namespace gantry::train

@@ -122,6 +122,36 @@ TEST(MogTraining, ResumeIsBitIdentical) {
             testing::count_nonempty_lines((fs::path(tmp.sub("straight")) / mog::kLogFile).string()));
 }
 
+// Soft top-k (every fake weighted by score, k from the schedule) resumes bit-identically too: its
+// weights depend on the scores alone, its schedule is checkpointed.
+TEST(MogTraining, SoftTopKResumesBitIdentically) {
+  TempFolder tmp("soft_topk");
+  mog::MogTrainConfig c;
+  c.steps = 60;
+  c.batch = 32;
+  c.selection = mog::BatchSelection::soft_top_k;
+  c.gamma = 0.8;
+  c.decay_every = 10;
+  c.checkpoint_every = 0;
+  c.eval_samples = 500;
+  mog::MogRunOptions quiet;
+  quiet.write_samples_png = false;
+  c.out = tmp.sub("straight");
+  const auto straight = train_recording(c, quiet);
+  c.out = tmp.sub("interrupted");
+  mog::MogRunOptions first = quiet;
+  first.stop_after = 35;
+  auto joined = train_recording(c, first);
+  mog::MogRunOptions resume = quiet;
+  resume.resume = true;
+  const auto tail = train_recording(c, resume);
+  joined.insert(joined.end(), tail.begin(), tail.end());
+  ASSERT_EQ(straight.size(), 60u);
+  EXPECT_TRUE(joined == straight);
+  EXPECT_EQ(straight.front().k, 32);
+  EXPECT_EQ(straight.back().k, 24);  // 32 * 0.8^5 = 10.5 -> nu = 0.75 B = 24
+}
+
 TEST(MogTraining, ResumeRefusesAChangedConfig) {
   TempFolder tmp("resume_mismatch");
   mog::MogTrainConfig c;

@@ -86,6 +86,25 @@ TEST(GanTrainer, TopKPolicyDrivesTheGeneratorBatch) {
   for (int64_t k : expected_k) EXPECT_EQ(trainer.step().k, k);
 }
 
+// Soft top-k reports the schedule's k and uses every fake: its first step (k = B, uniform weights)
+// moves the generator as the full batch does, to float rounding.
+TEST(GanTrainer, SoftTopKPolicyWeightsTheWholeBatch) {
+  TinyGan soft, plain;
+  train::SoftTopKPolicy policy(train::TopKSchedule(32, 0.5, 8, 2));
+  train::FullBatchPolicy full;
+  train::GanTrainerOptions o;
+  o.batch_size = 32;
+  train::GanTrainer a(*soft.g, *soft.d, soft.g_opt, soft.d_opt, soft.latents, soft.data, policy, soft.rng, o);
+  train::GanTrainer b(*plain.g, *plain.d, plain.g_opt, plain.d_opt, plain.latents, plain.data, full, plain.rng, o);
+  const auto sa = a.step(), sb = b.step();
+  EXPECT_EQ(sa.k, 32);
+  EXPECT_NEAR(sa.generator_loss, sb.generator_loss, 1e-6);
+  const auto ga = to_vector<float>(soft.g->parameters()[0]), gb = to_vector<float>(plain.g->parameters()[0]);
+  for (size_t i = 0; i < ga.size(); ++i) EXPECT_NEAR(ga[i], gb[i], 1e-6) << i;
+  const std::vector<int64_t> expected_k = {32, 16, 16, 8, 8};  // steps 2..6
+  for (int64_t k : expected_k) EXPECT_EQ(a.step().k, k);
+}
+
 // A trainer whose critic scores everything NaN: its first step diverges.
 struct DivergingTrainer {
   TinyGan s;

@@ -7,6 +7,7 @@
 
 #include "engine/autograd/node.h"
 #include "engine/ops/ops.h"
+#include "engine/random/generator.h"
 #include "train/losses.h"
 #include "train/topk_schedule.h"
 #include "train/update_policy.h"
@@ -178,6 +179,84 @@ TEST(TopKPolicy, TargetsSelectTheRightTerms) {
   train::FullBatchPolicy full;
   EXPECT_EQ(full.select_for_generator(scores).numel(), 8);
   EXPECT_EQ(full.current_k(8), 8);
+}
+
+double effective_sample_size(const std::vector<float>& w) {
+  double sum = 0, sum_sq = 0;
+  for (float v : w) sum += v, sum_sq += double(v) * v;
+  return sum * sum / sum_sq;
+}
+
+TEST(SoftTopK, WeightsHaveTheScheduledEffectiveSampleSizeAndFollowTheScores) {
+  Generator gen(11);
+  const Tensor scores = randn({64, 1}, gen);
+  const std::vector<float> s = to_vector<float>(scores);
+  for (double k : {64.0, 48.0, 20.5, 4.0, 1.0}) {
+    const std::vector<float> w = to_vector<float>(train::soft_topk_weights(scores, k));
+    ASSERT_EQ(w.size(), 64u);
+    double total = 0;
+    for (float v : w) total += v;
+    EXPECT_NEAR(total, 1.0, 1e-6) << "k " << k;
+    EXPECT_NEAR(effective_sample_size(w), k, 1e-4 * k) << "k " << k;
+    // Weights rank the samples as their scores do.
+    for (size_t a = 0; a < s.size(); ++a)
+      for (size_t b = 0; b < s.size(); ++b)
+        if (s[a] > s[b]) EXPECT_GE(w[a], w[b]) << "k " << k;
+  }
+  // k = B: uniform; k = 1: the best sample carries (nearly) everything.
+  for (float v : to_vector<float>(train::soft_topk_weights(scores, 64))) EXPECT_FLOAT_EQ(v, 1.0f / 64);
+  const auto best = std::max_element(s.begin(), s.end()) - s.begin();
+  EXPECT_GT(to_vector<float>(train::soft_topk_weights(scores, 1.0))[best], 0.99f);
+  // Equal scores cannot be told apart: uniform whatever k says.
+  for (float v : to_vector<float>(train::soft_topk_weights(full({8}, 0.3), 2))) EXPECT_FLOAT_EQ(v, 0.125f);
+  EXPECT_THROW(train::soft_topk_weights(scores, 0.5), Error);
+  EXPECT_THROW(train::soft_topk_weights(scores, 65), Error);
+  EXPECT_THROW(train::soft_topk_weights(full({4}, std::nan("")), 2), Error);
+}
+
+// The weighted generator loss is sum_i w_i l(s_i), and its gradient w.r.t. each score is w_i l'(s_i):
+// no sample is discarded, none gets a gradient through its weight.
+TEST(SoftTopK, WeightedLossAndItsGradientPerSample) {
+  const std::vector<double> sv = {0.3, -1.2, 2.0, 0.0, -0.4};
+  const std::vector<double> wv = {0.1, 0.05, 0.5, 0.25, 0.1};
+  for (auto loss : {train::GanLoss::non_saturating, train::GanLoss::hinge, train::GanLoss::wasserstein}) {
+    const Tensor scores = from_vector(sv, {5, 1}).set_requires_grad(true);
+    const Tensor weights = from_vector(wv, {5}).set_requires_grad(true);
+    const Tensor l = train::weighted_generator_loss(loss, scores, weights);
+    double expected = 0;
+    for (size_t i = 0; i < sv.size(); ++i)
+      expected += wv[i] * (loss == train::GanLoss::non_saturating ? std::log1p(std::exp(-sv[i])) : -sv[i]);
+    EXPECT_NEAR(l.item<double>(), expected, 1e-12);
+    const TensorList g = autograd::grad({l}, {scores});
+    const std::vector<double> gv = to_vector<double>(g[0]);
+    for (size_t i = 0; i < sv.size(); ++i) {
+      const double dl = loss == train::GanLoss::non_saturating ? -1.0 / (1.0 + std::exp(sv[i])) : -1.0;
+      EXPECT_NEAR(gv[i], wv[i] * dl, 1e-12) << i;
+    }
+    // Uniform weights give the plain mean.
+    const Tensor uniform = full({5}, 0.2, DType::f64);
+    EXPECT_NEAR(train::weighted_generator_loss(loss, scores, uniform).item<double>(),
+                train::generator_loss(loss, scores).item<double>(), 1e-12);
+  }
+  EXPECT_THROW(train::weighted_generator_loss(train::GanLoss::hinge, from_vector(sv, {5, 1}), full({4}, 0.25)), Error);
+}
+
+TEST(SoftTopK, PolicyFollowsTheScheduleAndKeepsEveryFake) {
+  train::SoftTopKPolicy policy(TopKSchedule(8, 0.5, 2, 1));
+  const Tensor scores = from_vector(std::vector<double>{0.1, 0.9, -0.3, 0.4, 0.8, -0.7, 0.2, 0.6}, {8, 1});
+  EXPECT_EQ(policy.select_for_generator(scores).numel(), 8);
+  EXPECT_EQ(policy.select_for_critic(scores).numel(), 8);
+  EXPECT_NEAR(effective_sample_size(to_vector<float>(policy.generator_weights(scores))), 8.0, 1e-4);
+  policy.on_generator_step();  // k = 4
+  EXPECT_EQ(policy.current_k(8), 4);
+  EXPECT_NEAR(effective_sample_size(to_vector<float>(policy.generator_weights(scores))), 4.0, 1e-4);
+  train::SoftTopKPolicy restored(TopKSchedule(8, 0.5, 2, 1));  // a checkpoint carries the schedule
+  restored.load_state(policy.state());
+  EXPECT_EQ(restored.current_k(8), 4);
+  train::TopKPolicy hard(TopKSchedule(8, 0.5, 2, 1), train::SelectionTarget::generator);
+  EXPECT_FALSE(hard.generator_weights(scores).defined());
+  EXPECT_EQ(train::parse_batch_selection("soft-top-k"), train::BatchSelection::soft_top_k);
+  EXPECT_STREQ(train::batch_selection_name(train::BatchSelection::soft_top_k), "soft-top-k");
 }
 
 }  // namespace

@@ -17,8 +17,9 @@ namespace gantry::cli {
 namespace {
 
 // The options that the grid sets for each run itself.
-const std::set<std::string> kSetByTheGrid = {"model",  "dataset", "steps", "seed",    "out",           "quiet",
-                                             "resume", "restart", "topk",  "bottomk", "coreset-prior", "coreset-data"};
+const std::set<std::string> kSetByTheGrid = {"model",     "dataset",       "steps",       "seed", "out",
+                                             "quiet",     "resume",        "restart",     "topk", "bottomk",
+                                             "soft-topk", "coreset-prior", "coreset-data"};
 
 // An option of the extra arguments with its value, if any: {"--nu", "0.5"}, {"--nu=0.5"}, {"--flip"}.
 std::vector<std::vector<std::string>> option_groups(const std::vector<std::string>& args) {
@@ -48,7 +49,7 @@ bool takes_option(const std::vector<std::string>& flags, const std::string& opti
   const auto has = [&](const char* flag) { return std::find(flags.begin(), flags.end(), flag) != flags.end(); };
   const std::string feature = feature_of(option);
   if (feature.empty()) return true;
-  return feature == "selection" ? has("--topk") || has("--bottomk") : has(feature.c_str());
+  return feature == "selection" ? has("--topk") || has("--bottomk") || has("--soft-topk") : has(feature.c_str());
 }
 
 // The extra arguments that a run with these method flags takes.

@@ -67,6 +67,9 @@ ArgParser make_parser() {
       .option("ema-start", "N", "steps before the EMA starts averaging (it copies the weights until then)", "0")
       .flag("topk", "top-k: the generator loss keeps the k fakes the critic scores highest")
       .flag("bottomk", "bottom-k: keep the k lowest-scored fakes instead (ablation)")
+      .flag("soft-topk",
+            "soft top-k: keep every fake, weighted by its score so that the weights' effective\n"
+            "sample size follows top-k's k schedule (ablation; generator loss only)")
       .option("topk-target", "T", "where top-k applies: g, d or gd", d.topk_target)
       .option("gamma", "G", "k decay factor, in (0, 1]", "0.99")
       .option("nu", "NU", "minimum k: a fraction of B (0.5) or a count (64)", d.nu)

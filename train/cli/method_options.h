@@ -1,5 +1,5 @@
 #pragma once
-// The command-line options of the papers' methods (--topk, --bottomk, --topk-target, --gamma, --nu,
+// The command-line options of the papers' methods (--topk, --bottomk, --soft-topk, --topk-target, --gamma, --nu,
 // --decay-every, --coreset-prior, --fz, --coreset-data, --fx) applied to any kind of run
 // configuration with the members of train/method_settings.h, and the refusal of an option whose
 // feature is off. Shared by `mog train` and `image train`.
@@ -14,9 +14,12 @@ void refuse_unless_feature_on(const ArgParser& p, bool feature_on, const char* n
 
 template <typename Config>
 void apply_method_options(const ArgParser& p, Config& c) {
-  GANTRY_CHECK(!(p.flag_set("topk") && p.flag_set("bottomk")), "--topk and --bottomk are mutually exclusive");
+  GANTRY_CHECK(int(p.flag_set("topk")) + int(p.flag_set("bottomk")) + int(p.flag_set("soft-topk")) <= 1,
+               p.flag_set("soft-topk") ? "--soft-topk, --topk and --bottomk are mutually exclusive"
+                                       : "--topk and --bottomk are mutually exclusive");
   if (p.flag_set("topk")) c.selection = train::BatchSelection::top_k;
   if (p.flag_set("bottomk")) c.selection = train::BatchSelection::bottom_k;
+  if (p.flag_set("soft-topk")) c.selection = train::BatchSelection::soft_top_k;
   p.assign_if_given("topk-target", c.topk_target);
   p.assign_if_given("gamma", c.gamma);
   p.assign_if_given("nu", c.nu);
@@ -30,7 +33,7 @@ void apply_method_options(const ArgParser& p, Config& c) {
 template <typename Config>
 void refuse_method_options_that_are_off(const ArgParser& p, const Config& c) {
   for (const char* name : {"topk-target", "gamma", "nu", "decay-every"})
-    refuse_unless_feature_on(p, c.selection != train::BatchSelection::full, name, "--topk or --bottomk");
+    refuse_unless_feature_on(p, c.selection != train::BatchSelection::full, name, "--topk, --bottomk or --soft-topk");
   refuse_unless_feature_on(p, c.coreset_prior, "fz", "--coreset-prior");
   refuse_unless_feature_on(p, c.coreset_data, "fx", "--coreset-data");
 }

@@ -49,7 +49,8 @@ std::vector<std::string> run_args(const MogGridSpec& spec, int64_t modes, const 
   for (const auto& f : flags) args.push_back(f);
   // The top-k decay period applies to the methods that select top-k (or bottom-k) samples only.
   if (std::find(flags.begin(), flags.end(), "--topk") != flags.end() ||
-      std::find(flags.begin(), flags.end(), "--bottomk") != flags.end())
+      std::find(flags.begin(), flags.end(), "--bottomk") != flags.end() ||
+      std::find(flags.begin(), flags.end(), "--soft-topk") != flags.end())
     args.insert(args.end(), {"--decay-every", std::to_string(decay_every)});
   args.insert(args.end(), {"--checkpoint-every", std::to_string(spec.checkpoint_every)});
   for (const auto& a : spec.extra_args) args.push_back(a);

@@ -35,6 +35,9 @@ ArgParser make_parser() {
       .option("grid-spacing", "S", "distance between neighbouring modes (std 0.05)", "2")
       .flag("topk", "top-k: the generator loss keeps the k fakes the critic scores highest")
       .flag("bottomk", "bottom-k: keep the k lowest-scored fakes instead (ablation)")
+      .flag("soft-topk",
+            "soft top-k: keep every fake, weighted by its score so that the weights' effective\n"
+            "sample size follows top-k's k schedule (ablation; generator loss only)")
       .option("topk-target", "T", "where top-k applies: g (generator loss), d (critic fake term), gd (both)",
               d.topk_target)
       .option("gamma", "G", "k decay factor, in (0, 1]", "0.99")

@@ -20,9 +20,10 @@ std::vector<std::string> method_flags(const std::string& method) {
   if (method == "baseline") return {};
   if (method == "topk") return {"--topk"};
   if (method == "bottomk") return {"--bottomk"};
+  if (method == "softtopk") return {"--soft-topk"};
   if (method == "coreset") return {"--coreset-prior", "--coreset-data"};
   if (method == "both") return {"--topk", "--coreset-prior", "--coreset-data"};
-  GANTRY_FAIL("--methods: unknown method '", method, "' (expected baseline, topk, bottomk, coreset, both)");
+  GANTRY_FAIL("--methods: unknown method '", method, "' (expected baseline, topk, bottomk, softtopk, coreset, both)");
 }
 
 std::string grid_shape(const std::vector<std::pair<size_t, std::string>>& axes, int seeds) {

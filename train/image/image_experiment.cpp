@@ -25,6 +25,7 @@
 #include "train/image/image_embedder.h"
 #include "train/image/image_run_loading.h"
 #include "train/image/training_evaluation.h"
+#include "train/method_settings.h"
 #include "train/run_folder_taking.h"
 
 namespace gantry::image {
@@ -35,13 +36,6 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kGridSamples = 64;  // 8 x 8
 constexpr uint64_t kFixedLatentStream = 0x9e3779b97f4a7c15ull;  // the fixed latents' own seed offset
-
-std::unique_ptr<train::GeneratorUpdatePolicy> make_policy(const ImageTrainConfig& c, int64_t decay_every) {
-  if (c.selection == BatchSelection::full) return std::make_unique<train::FullBatchPolicy>();
-  train::TopKSchedule schedule(c.batch, c.gamma, c.nu_count(), decay_every);
-  return std::make_unique<train::TopKPolicy>(schedule, train::parse_selection_target(c.topk_target),
-                                             c.selection == BatchSelection::top_k);
-}
 
 // The learning-rate schedule of a network: constant, or decayed linearly to 0 at the last step (SNGAN).
 optim::LrSchedule learning_rate_schedule(const ImageTrainConfig& c, double base) {
@@ -205,7 +199,7 @@ ImageRunResult run_image_training(const ImageTrainConfig& c, const ImageRunOptio
     latents = std::make_unique<train::CoresetLatentSampler>(arch.latent_dim, train::CoresetFactor{c.fz}, device);
   else
     latents = std::make_unique<train::PriorLatentSampler>(arch.latent_dim, device);
-  auto policy = make_policy(c, c.decay_every > 0 ? c.decay_every : epoch_steps);
+  auto policy = train::make_update_policy(c, c.decay_every > 0 ? c.decay_every : epoch_steps);
 
   train::GanTrainerOptions t;
   t.batch_size = c.batch;

@@ -10,21 +10,15 @@
 #include "models/mog_mlp.h"
 #include "train/checkpoint.h"
 #include "train/data/mixture_data_source.h"
+#include "train/experiment_loop.h"
+#include "train/method_settings.h"
 #include "train/mog/mog_evaluation.h"
 #include "train/mog/mog_run_folder.h"
-#include "train/experiment_loop.h"
 #include "train/run_folder.h"
 
 namespace gantry::mog {
 
 namespace {
-
-std::unique_ptr<train::GeneratorUpdatePolicy> make_policy(const MogTrainConfig& c) {
-  if (c.selection == BatchSelection::full) return std::make_unique<train::FullBatchPolicy>();
-  train::TopKSchedule schedule(c.batch, c.gamma, c.nu_count(), c.decay_every);
-  return std::make_unique<train::TopKPolicy>(schedule, train::parse_selection_target(c.topk_target),
-                                             c.selection == BatchSelection::top_k);
-}
 
 std::unique_ptr<train::LatentSampler> make_latent_sampler(const MogTrainConfig& c, int64_t latent_dim,
                                                           Device device) {
@@ -62,7 +56,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
   const optim::AdamOptions adam{c.lr, c.beta1, c.beta2};
   optim::Adam g_opt(generator->parameters(), adam);
   optim::Adam d_opt(critic->parameters(), adam);
-  auto policy = make_policy(c);
+  auto policy = train::make_update_policy(c, c.decay_every);
   auto latents = make_latent_sampler(c, arch.latent_dim, device);
   auto data = make_data_sampler(c, std::make_shared<data::MixtureDataSource>(mixture, device));
 
