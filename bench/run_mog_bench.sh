@@ -7,7 +7,8 @@
 # writes bench/results/mog_steps_cuda.{json,md}; RESULTS_DIR overrides the folder.
 # CALLGRIND=1 (CPU) also counts the instructions of one training step of each method on one thread
 # (valgrind callgrind over GanTrainer::step, CALLGRIND_STEPS=20 steps after a start-up that is not
-# counted, divided by the step count): a second figure that does not depend on the machine's load.
+# counted, divided by the step count): a second figure that does not depend on the machine's load
+# (about 9 minutes per method under valgrind on the 2-core AMD EPYC).
 #   [ROUNDS=3] [STEPS=600] [DEVICE=cpu|cuda] [RESULTS_DIR=dir] [CALLGRIND=1] bench/run_mog_bench.sh [build-dir]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
