@@ -50,8 +50,10 @@ for round in $(seq "${ROUNDS:-3}"); do
       c=$(OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads "$python" "$root/bench/gemm_ceiling.py" --threads "$threads" \
             | "$python" -c "import json,sys; print(json.load(sys.stdin)['ceiling_steps_per_s'])")
       ceilings+="$threads $c"$'\n'
-      p=$("$fma_peak" --threads "$threads" | "$python" -c "import json,sys; print(json.load(sys.stdin)['fma_peak_gflops'])")
+      peak_json=$("$fma_peak" --threads "$threads")
+      p=$(printf '%s' "$peak_json" | "$python" -c "import json,sys; print(json.load(sys.stdin)['fma_peak_gflops'])")
       peaks+="$threads $p"$'\n'
+      peak_isa=$(printf '%s' "$peak_json" | "$python" -c "import json,sys; j=json.load(sys.stdin); print(j['isa'], j['avx512_bf16_gflops'])")
     fi
   done
 done
@@ -71,7 +73,7 @@ if [ "${CALLGRIND:-0}" = 1 ] && [ "$device" = cpu ]; then
   done
 fi
 mkdir -p "$results"
-INSTRUCTIONS="$instructions" RECORDS="$records" CEILINGS="$ceilings" PEAKS="$peaks" ROOT="$root" STEPS="$steps" DEVICE="$device" RESULTS="$results" "$python" - <<'PY'
+PEAK_ISA="${peak_isa:-avx2 None}" INSTRUCTIONS="$instructions" RECORDS="$records" CEILINGS="$ceilings" PEAKS="$peaks" ROOT="$root" STEPS="$steps" DEVICE="$device" RESULTS="$results" "$python" - <<'PY'
 import datetime, json, os, statistics, subprocess, sys
 import torch
 
@@ -151,10 +153,14 @@ if ceilings:
               "faster; the ceiling over PyTorch bounds the speed-up any engine can reach here (top-k and core-set "
               "steps add selection work on top).",
               "", "Hardware ceiling: the same FLOP count divided by the CPU's fp32 arithmetic peak on that many threads, "
-              "measured in the same run by bench/fma_peak.cpp (independent 8-wide fused multiply-add chains: "
+              "measured in the same run by bench/fma_peak.cpp (independent fused multiply-add chains of the widest fp32 "
+              f"vector ISA of this CPU, {os.environ['PEAK_ISA'].split()[0]}: "
               + ", ".join(f"{peaks[t]:.1f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in sorted(peaks))
               + "). No fp32 implementation of this algorithm on this CPU, with any BLAS or hand-written kernel, runs a "
               "step faster; a speed-up over PyTorch above the hardware ceiling / PyTorch column cannot be reached."]
+    bf16 = os.environ["PEAK_ISA"].split()[1]
+    lines += ["", "BF16 dot-product peak (AVX512_BF16, last thread count measured): "
+              + (f"{float(bf16):.1f} GFLOP/s." if bf16 != "None" else "this CPU has no AVX512_BF16.")]
 open(os.path.join(results, f"mog_steps_{kind}.md"), "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY
