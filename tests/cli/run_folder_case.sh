@@ -63,13 +63,14 @@ wait_for_lock() {
 case "$case_name" in
   existing_run_refused)
     tiny --out "$run" >/dev/null || fail "first run failed"
-    refused "$run" "--out: '$run' already holds a run \\(config.json, checkpoint.safetensors, metrics.json, log.jsonl, samples.png\\).*--resume.*--restart" "$gantry" $tiny_args --out "$run"
+    refused "$run" "--out: '$run' already holds a run \\(config.json, checkpoint.safetensors, metrics.json, log.jsonl, samples.png, eval_samples.npz\\).*--resume.*--restart" "$gantry" $tiny_args --out "$run"
     refused "$run" "already holds a run" "$gantry" $tiny_args --modes 9 --lr 1e-3 --out "$run"
     # Part of a run is still a run: a config.json alone, or a checkpoint alone.
-    rm "$run/checkpoint.safetensors" "$run/metrics.json" "$run/log.jsonl" "$run/samples.png"
+    rm "$run/checkpoint.safetensors" "$run/metrics.json" "$run/log.jsonl" "$run/samples.png" "$run/eval_samples.npz"
     refused "$run" "already holds a run \\(config.json\\)" "$gantry" $tiny_args --out "$run"
     tiny --out "$work/other" >/dev/null || fail "second run failed"
-    rm "$work/other/config.json" "$work/other/metrics.json" "$work/other/log.jsonl" "$work/other/samples.png"
+    rm "$work/other/config.json" "$work/other/metrics.json" "$work/other/log.jsonl" "$work/other/samples.png" \
+      "$work/other/eval_samples.npz"
     refused "$work/other" "already holds a run \\(checkpoint.safetensors\\)" "$gantry" $tiny_args --out "$work/other"
     ;;
   unrelated_files_accepted)
@@ -82,7 +83,7 @@ case "$case_name" in
     tiny --out "$run" >/dev/null || fail "first run failed"
     echo "keep me" >"$run/eval.json"
     refused "$run" "mutually exclusive" "$gantry" $tiny_args --out "$run" --resume --restart
-    passes "--restart: discarded the earlier run in '$run' \\(config.json, checkpoint.safetensors, metrics.json, log.jsonl, samples.png\\)" \
+    passes "--restart: discarded the earlier run in '$run' \\(config.json, checkpoint.safetensors, metrics.json, log.jsonl, samples.png, eval_samples.npz\\)" \
       tiny --steps 10 --out "$run" --restart
     expect_value "$run/metrics.json" step 10
     expect_value "$run/config.json" steps 10
@@ -247,6 +248,20 @@ case "$case_name" in
     refused "$out_dir" "mog directions: '$out_dir/baseline' already holds a baseline run; analyse it again with --checkpoint $out_dir/baseline, or pass --restart" \
       "$gantry" "$@"
     passes "discarded the earlier run" "$gantry" "$@" --restart
+    ;;
+  eval_stored_without_checkpoint)
+    # A finished run's stored evaluation samples re-score to its metrics.json without the checkpoint.
+    tiny --out "$work/stored" --restart >/dev/null || fail "tiny run failed"
+    [ -f "$work/stored/eval_samples.npz" ] || fail "no eval_samples.npz"
+    rm "$work/stored/checkpoint.safetensors"
+    passes "stored samples of the final evaluation" "$gantry" mog eval --run "$work/stored" --stored --json "$work/stored.json"
+    for key in high_quality_percent modes_recovered_percent within_mode_std; do
+      [ "$(json_value "$work/stored.json" "$key")" = "$(json_value "$work/stored/metrics.json" "$key")" ] ||
+        fail "$key: '$(json_value "$work/stored.json" "$key")' re-scored, '$(json_value "$work/stored/metrics.json" "$key")' recorded"
+    done
+    refused "$work/stored" "--repeats does not apply with --stored" "$gantry" mog eval --run "$work/stored" --stored --repeats 2
+    rm "$work/stored/eval_samples.npz"
+    refused "$work/stored" "eval_samples.npz' does not exist" "$gantry" mog eval --run "$work/stored" --stored
     ;;
   directions_at_steps)
     # Analysed at steps 10, 20 and 30 of one baseline trained in stages: the analysis at 30 equals that of

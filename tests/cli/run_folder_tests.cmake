@@ -7,7 +7,7 @@ set(RUN_FOLDER_CASES
     resume_without_config_json eval_without_config_json edited_config_refused stale_temporary_removed
     corrupt_checkpoint_refused second_process_refused resume_command_after_restart eval_unwritable_output_refused huge_coreset_factor_refused
     grid_restarts_run_without_checkpoint compare_rerun_keeps_finished directions_rerun
-    directions_at_steps)
+    directions_at_steps eval_stored_without_checkpoint)
 foreach(case IN LISTS RUN_FOLDER_CASES)
   add_test(NAME cli_run_folder_${case}
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/run_folder_case.sh ${GANTRY_BIN} ${CLI_OUT}/run_folder ${case})

@@ -10,6 +10,8 @@
 
 #include "engine/core/device.h"
 #include "engine/core/error.h"
+#include "engine/io/npz.h"
+#include "eval/mog_metrics.h"
 #include "tests/support/error_matchers.h"
 #include "tests/support/temp_folder.h"
 #include "tests/support/test_util.h"
@@ -247,6 +249,11 @@ TEST(MogTraining, ReevaluatingARunReproducesItsFinalMetrics) {
   const auto other = mog::evaluate_generator(*run.generator, mixture, c.eval_samples, 2, train::LatentPrior::normal,
                                              run.config.seed + 1, kCPU);
   EXPECT_EQ(other.metrics.num_samples, 1500);
+  // The stored final samples are that evaluation's: they re-score to the same metrics.
+  const auto stored = io::load_npz((fs::path(c.out) / mog::kEvalSamplesFile).string());
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].first, "samples");
+  EXPECT_EQ(eval::evaluate_mog_samples(stored[0].second, mixture).to_json(), trained.metrics.to_json());
   EXPECT_FALSE(testing::all_close(same.samples, other.samples, 0.0, 0.0));
   // The checkpoint file itself works too, and a config that disagrees with --modes is refused.
   EXPECT_EQ(mog::load_mog_run((fs::path(c.out) / mog::kCheckpointFile).string(), "--run").config.modes, 9);

@@ -3,18 +3,22 @@
 // evaluation's own sampling noise measured next to the spread over training seeds.
 
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 
 #include "engine/core/cpu_threads.h"
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
+#include "engine/io/npz.h"
 #include "eval/plot/mog_scatter_plot.h"
 #include "models/mog_mlp.h"
 #include "train/cli/arg_parser.h"
 #include "train/cli/mog_commands.h"
 #include "train/cli/summary_stats.h"
 #include "train/mog/mog_evaluation.h"
+#include "train/mog/mog_experiment.h"
 #include "train/mog/mog_run_loading.h"
+#include "train/run_folder.h"
 
 namespace gantry::cli {
 
@@ -34,6 +38,9 @@ ArgParser make_parser() {
       .option("eval-seed", "S", "eval seed of the first set (default: the run's training seed)")
       .option("json", "FILE", "also write the metrics of every set and their mean +- std as JSON (atomically)")
       .option("png", "FILE", "also write a scatter of the first set over the modes")
+      .flag("stored",
+            "re-score the final evaluation's samples stored in the run folder (eval_samples.npz)\n"
+            "with today's metrics; needs no checkpoint, draws nothing")
       .flag("drs",
             "also evaluate discriminator rejection sampling (Azadi et al. 2018) of the same generator and\n"
             "critic on as many accepted samples per set, next to the plain samples")
@@ -132,6 +139,54 @@ nlohmann::json evaluate_rejection_sampling(const ArgParser& p, const mog::Loaded
       {"method", "discriminator rejection sampling (Azadi et al. 2018)"}, {"settings", settings}, {"sets", sets}};
 }
 
+// --stored: the metrics of the samples the run's final evaluation drew, read back from its folder.
+int rescore_stored_samples(const ArgParser& p, const std::string& run_path, const std::optional<std::string>& json_path,
+                           const std::optional<std::string>& png_path) {
+  for (const char* name : {"samples", "repeats", "eval-seed", "device"})
+    GANTRY_CHECK(!p.given(name), "--", name, " does not apply with --stored (it re-scores the stored samples only)");
+  GANTRY_CHECK(!p.flag_set("drs"), "--drs does not apply with --stored (it re-scores the stored samples only)");
+  const std::filesystem::path folder(run_path);
+  GANTRY_CHECK(std::filesystem::is_directory(folder), "--run: '", run_path, "' is not a run folder (--stored reads ",
+               mog::kEvalSamplesFile, " from one)");
+  const std::filesystem::path samples_file = folder / mog::kEvalSamplesFile;
+  GANTRY_CHECK(std::filesystem::exists(samples_file), "--stored: '", samples_file.string(),
+               "' does not exist (runs finished before gantry stored their evaluation samples have none; ",
+               "re-evaluate from the checkpoint without --stored)");
+  const train::RunFolder run(run_path);
+  const mog::MogTrainConfig config = mog::MogTrainConfig::from_json(run.read_json(mog::kConfigFile));
+  Tensor samples;
+  for (auto& [name, array] : io::load_npz(samples_file.string()))
+    if (name == "samples") samples = array;
+  GANTRY_CHECK(samples.defined(), "--stored: '", samples_file.string(), "' has no 'samples' array");
+  GANTRY_CHECK(samples.dim() == 2 && samples.size(1) == 2, "--stored: '", samples_file.string(),
+               "' holds samples of shape ", shape_str(samples.shape()), ", expected [N, 2]");
+  const data::MixtureOfGaussians mixture = config.mixture();
+  const eval::MogMetrics m = eval::evaluate_mog_samples(samples, mixture);
+  std::printf("mog eval: %s (%s, %lld modes), %lld stored samples of the final evaluation\n\n", samples_file.c_str(),
+              config.method_name().c_str(), static_cast<long long>(config.modes),
+              static_cast<long long>(m.num_samples));
+  std::printf("%14s  %17s  %17s  %15s  %s\n", "% high quality", "% modes recovered", "% modes assigned",
+              "within-mode std", "missed on the outer ring");
+  std::printf("%14.2f  %9.2f (%lld/%lld)  %9.2f (%lld/%lld)  %15.4f  %lld of %lld\n", m.high_quality_percent,
+              m.modes_recovered_percent, static_cast<long long>(m.modes_recovered), static_cast<long long>(m.num_modes),
+              m.modes_assigned_percent, static_cast<long long>(m.modes_assigned), static_cast<long long>(m.num_modes),
+              m.within_mode_std, static_cast<long long>(m.missed_on_outer_ring),
+              static_cast<long long>(m.num_modes - m.modes_recovered));
+  if (png_path) plot::write_mog_scatter_png(*png_path, samples, mixture);
+  if (json_path)
+    io::write_file_atomic(*json_path, nlohmann::json{{"run", run_path},
+                                                     {"samples_file", samples_file.string()},
+                                                     {"method", config.method_name()},
+                                                     {"run_id", config.identity_hash()},
+                                                     {"metrics", m.to_json()}}
+                                              .dump(2) +
+                                          "\n");
+  if (json_path || png_path)
+    std::printf("\nwrote%s%s%s%s\n", json_path ? " " : "", json_path ? json_path->c_str() : "", png_path ? " " : "",
+                png_path ? png_path->c_str() : "");
+  return 0;
+}
+
 }  // namespace
 
 int mog_eval_command(const std::vector<std::string>& args) {
@@ -144,6 +199,7 @@ int mog_eval_command(const std::vector<std::string>& args) {
   GANTRY_CHECK(threads >= 1, "--threads: must be >= 1, got ", threads);
   const std::optional<std::string> json_path = output_path(p, "json");
   const std::optional<std::string> png_path = output_path(p, "png");
+  if (p.flag_set("stored")) return rescore_stored_samples(p, run_path, json_path, png_path);
   const Device device = mog::parse_available_device(p.str("device"));
   if (p.flag_set("drs") || p.given("drs-percentile") || p.given("drs-gamma") || p.given("drs-burn-in") ||
       p.given("drs-critic-steps"))

@@ -4,6 +4,7 @@
 
 #include "engine/core/cpu_threads.h"
 #include "engine/core/machine_info.h"
+#include "engine/io/npz.h"
 #include "engine/ops/ops.h"
 #include "engine/optim/adam.h"
 #include "eval/plot/mog_scatter_plot.h"
@@ -130,6 +131,7 @@ MogRunResult run_mog_training(const MogTrainConfig& c, const MogRunOptions& opti
                          {"machine", this_machine().to_json()},
                          {"history", eval_history}};
   if (!trained) train::keep_training_timing(folder, kMetricsFile, result.steps_done, metrics);
+  io::save_npz(folder.file(kEvalSamplesFile), {{"samples", final_eval.samples}});
   folder.write_json(kMetricsFile, metrics);
   if (options.write_samples_png)
     plot::write_mog_scatter_png(folder.file(kSamplesFile), final_eval.samples, mixture);

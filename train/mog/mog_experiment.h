@@ -46,6 +46,9 @@ inline constexpr const char* kConfigFile = "config.json";
 inline constexpr const char* kMetricsFile = "metrics.json";
 inline constexpr const char* kLogFile = "log.jsonl";
 inline constexpr const char* kSamplesFile = "samples.png";
+// The final evaluation's samples ([N, 2] f32 "samples", NumPy .npz): any sample-based metric can be
+// computed again from them without the checkpoint (`mog eval --stored`).
+inline constexpr const char* kEvalSamplesFile = "eval_samples.npz";
 
 // Validates the config, takes over the run folder (take_run_folder: refusals before anything changes,
 // then locked for the whole run), then trains. A resume whose checkpoint is already at config.steps

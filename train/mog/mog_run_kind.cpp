@@ -9,7 +9,7 @@ namespace {
 class MogRunKind final : public train::RunKind {
  public:
   std::vector<std::string> run_files() const override {
-    return {kConfigFile, kCheckpointFile, kMetricsFile, kLogFile, kSamplesFile};
+    return {kConfigFile, kCheckpointFile, kMetricsFile, kLogFile, kSamplesFile, kEvalSamplesFile};
   }
   std::string checkpoint_file() const override { return kCheckpointFile; }
   std::string config_file() const override { return kConfigFile; }
