@@ -127,7 +127,7 @@ Tensor soft_topk_weights(const Tensor& scores, double k) {
   for (double v : w) sum += v;
   std::vector<float> normalised(w.size());
   for (size_t i = 0; i < w.size(); ++i) normalised[i] = static_cast<float>(w[i] / sum);
-  return from_vector(normalised, {n}).to(scores.device());
+  return from_vector(normalised, {n}).to(scores.dtype()).to(scores.device());  // multiplies the scores' terms
 }
 
 SoftTopKPolicy::SoftTopKPolicy(TopKSchedule schedule) : schedule_(std::move(schedule)) {}

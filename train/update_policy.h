@@ -83,7 +83,8 @@ class TopKPolicy final : public GeneratorUpdatePolicy {
 // Soft top-k weights of B scores: w_i proportional to exp(beta * s_i), with beta >= 0 chosen so that the
 // weights' effective sample size (sum w)^2 / sum w^2 equals `k` (to 1e-9 relative): k = B gives
 // uniform weights, a smaller k leans on the highest scores as much as keeping k of them would, and
-// k = 1 puts (nearly) all weight on the best. [B] f32 on the scores' device, summing to 1, no gradient.
+// k = 1 puts (nearly) all weight on the best. [B] in the scores' dtype and device, summing to 1, no
+// gradient.
 // Ties and equal scores get equal weights; when every score is equal the weights are uniform.
 Tensor soft_topk_weights(const Tensor& scores, double k);
 

@@ -209,6 +209,9 @@ TEST(SoftTopK, WeightsHaveTheScheduledEffectiveSampleSizeAndFollowTheScores) {
   EXPECT_GT(to_vector<float>(train::soft_topk_weights(scores, 1.0))[best], 0.99f);
   // Equal scores cannot be told apart: uniform whatever k says.
   for (float v : to_vector<float>(train::soft_topk_weights(full({8}, 0.3), 2))) EXPECT_FLOAT_EQ(v, 0.125f);
+  // The weights come in the scores' dtype, so they multiply f64 loss terms too.
+  EXPECT_EQ(train::soft_topk_weights(scores, 4).dtype(), DType::f32);
+  EXPECT_EQ(train::soft_topk_weights(from_vector(std::vector<double>{0.1, 0.5, -0.2}, {3}), 2).dtype(), DType::f64);
   EXPECT_THROW(train::soft_topk_weights(scores, 0.5), Error);
   EXPECT_THROW(train::soft_topk_weights(scores, 65), Error);
   EXPECT_THROW(train::soft_topk_weights(full({4}, std::nan("")), 2), Error);
