@@ -34,11 +34,24 @@ enum class UnaryOp : uint8_t {
 struct UnaryParams {
   double alpha = 0, beta = 0;
 };
-enum class BinaryOp : uint8_t { add, sub, mul, div, pow, maximum, minimum };
+enum class BinaryOp : uint8_t {
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  // parameterised by `alpha` of BinaryParams:
+  gate,  // b > 0 ? a : alpha a   (relu/leaky-relu backward in one pass: a the gradient, b the input)
+};
+struct BinaryParams {
+  double alpha = 0;
+};
 enum class CompareOp : uint8_t { gt, ge, lt, le, eq, ne };
 
 using UnaryKernel = void (*)(UnaryOp op, UnaryParams p, Tensor& out, const Tensor& x);
-using BinaryKernel = void (*)(BinaryOp op, Tensor& out, const Tensor& a, const Tensor& b);
+using BinaryKernel = void (*)(BinaryOp op, BinaryParams p, Tensor& out, const Tensor& a, const Tensor& b);
 using CompareKernel = void (*)(CompareOp op, Tensor& out_u8, const Tensor& a, const Tensor& b);
 using WhereKernel = void (*)(Tensor& out, const Tensor& mask_u8, const Tensor& a, const Tensor& b);
 GANTRY_DECLARE_DISPATCH(UnaryKernel, unary_kernel);

@@ -1,5 +1,6 @@
-// Activations. Derivative masks of the piecewise-linear ones come from UnaryOp::step and carry no
-// history (their own derivative is zero almost everywhere), so double backward stays exact.
+// Activations. The backward of the piecewise-linear ones is one gating pass (BinaryOp::gate: the
+// gradient where the input is positive, slope times it elsewhere); the gate's own derivative in the
+// input is zero almost everywhere, so only the gradient path is recorded and double backward stays exact.
 #include <cmath>
 
 #include "engine/ops/kernel_calls.h"
@@ -21,9 +22,15 @@ void record_activation(const char* name, const Tensor& x, Tensor& out, Rule rule
   record(name, {x}, {&out}, [rule](const BackwardContext& ctx) -> TensorList { return {rule(ctx, ctx.grad(0))}; });
 }
 
-// g * (x > 0 ? 1 : slope), with the mask computed without history.
+// g * (x > 0 ? 1 : slope), differentiable in g (for double backward), constant in x.
 Tensor piecewise_linear_grad(const Tensor& g, const Tensor& x, double slope) {
-  return mul(g, run_unary(UnaryOp::step, x.detach(), {0.0, slope}));
+  const Tensor input = x.detach();
+  Tensor out = detail::run_binary("piecewise_linear_grad", BinaryOp::gate, g, input, {slope});
+  if (needs_grad({g}))
+    record("piecewise_linear_grad", {g}, {&out}, [input, slope](const BackwardContext& ctx) -> TensorList {
+      return {piecewise_linear_grad(ctx.grad(0), input, slope)};
+    });
+  return out;
 }
 
 }  // namespace

@@ -37,11 +37,11 @@ Tensor run_unary(UnaryOp op, const Tensor& x, UnaryParams params) {
   return out;
 }
 
-Tensor run_binary(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
+Tensor run_binary(const char* name, BinaryOp op, const Tensor& a, const Tensor& b, BinaryParams params) {
   check_same_dtype_device(name, a, b);
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = empty(shape, a.dtype(), a.device());
-  binary_kernel(a.device().type, op, out, broadcast_view(a, shape), broadcast_view(b, shape));
+  binary_kernel(a.device().type, op, params, out, broadcast_view(a, shape), broadcast_view(b, shape));
   return out;
 }
 

@@ -16,7 +16,7 @@ Tensor broadcast_view(const Tensor& t, const Shape& shape);
 
 // Fresh contiguous outputs computed by the device's kernel (no history recorded).
 Tensor run_unary(UnaryOp op, const Tensor& x, UnaryParams params = {});
-Tensor run_binary(const char* name, BinaryOp op, const Tensor& a, const Tensor& b);
+Tensor run_binary(const char* name, BinaryOp op, const Tensor& a, const Tensor& b, BinaryParams params = {});
 Tensor run_compare(const char* name, CompareOp op, const Tensor& a, const Tensor& b);
 Tensor run_where(const char* name, const Tensor& mask, const Tensor& a, const Tensor& b);
 

@@ -145,7 +145,7 @@ void unary(UnaryOp op, UnaryParams p, Tensor& out, const Tensor& x) {
 }
 
 template <typename T>
-void binary_typed(BinaryOp op, Tensor& out, const Tensor& a, const Tensor& b) {
+void binary_typed(BinaryOp op, BinaryParams prm, Tensor& out, const Tensor& a, const Tensor& b) {
   switch (op) {
     case BinaryOp::add: return map_binary<T, T>(out, a, b, [](T x, T y) { return T(x + y); });
     case BinaryOp::sub: return map_binary<T, T>(out, a, b, [](T x, T y) { return T(x - y); });
@@ -162,13 +162,17 @@ void binary_typed(BinaryOp op, Tensor& out, const Tensor& a, const Tensor& b) {
       return map_binary<T, T>(out, a, b, [](T x, T y) { return (x > y || x != x) ? x : y; });
     case BinaryOp::minimum:
       return map_binary<T, T>(out, a, b, [](T x, T y) { return (x < y || x != x) ? x : y; });
+    case BinaryOp::gate: {  // the same values as a * step(b), without the mask's pass and buffer
+      const T slope = param_as<T>(prm.alpha);
+      return map_binary<T, T>(out, a, b, [=](T x, T y) { return y > 0 ? x : T(slope * x); });
+    }
   }
 }
 
-void binary(BinaryOp op, Tensor& out, const Tensor& a, const Tensor& b) {
+void binary(BinaryOp op, BinaryParams p, Tensor& out, const Tensor& a, const Tensor& b) {
   dispatch_all(out.dtype(), "binary kernel", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    binary_typed<T>(op, out, a, b);
+    binary_typed<T>(op, p, out, a, b);
   });
 }
 

@@ -121,6 +121,7 @@ bool unary_supports_integers(UnaryOp op, const UnaryParams& p) {
 template <typename T>
 struct BinaryFn {
   BinaryOp op;
+  T alpha;
   __device__ T operator()(T a, T b) const {
     switch (op) {
       case BinaryOp::add: return a + b;
@@ -134,6 +135,7 @@ struct BinaryFn {
         else return int_pow(a, b);
       case BinaryOp::maximum: return (a > b || is_nan(a)) ? a : b;  // NaN propagates (either side)
       case BinaryOp::minimum: return (a < b || is_nan(a)) ? a : b;
+      case BinaryOp::gate: return b > T(0) ? a : static_cast<T>(alpha * a);
     }
     return a;
   }
@@ -241,13 +243,13 @@ void cuda_unary(UnaryOp op, UnaryParams p, Tensor& out, const Tensor& x) {
   }
 }
 
-void cuda_binary(BinaryOp op, Tensor& out, const Tensor& a, const Tensor& b) {
+void cuda_binary(BinaryOp op, BinaryParams p, Tensor& out, const Tensor& a, const Tensor& b) {
   check_same_device("binary", out, {&a, &b});
   check_same_dtype("binary", out, a);
   check_same_dtype("binary", out, b);
   dispatch_all(out.dtype(), "binary", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    launch_elementwise<T, T, T>(out, {&a, &b}, BinaryFn<T>{op}, "binary");
+    launch_elementwise<T, T, T>(out, {&a, &b}, BinaryFn<T>{op, static_cast<T>(p.alpha)}, "binary");
   });
 }
 
