@@ -65,7 +65,8 @@ __global__ void divergent_barriers_kernel(int* out) {
 
 __global__ void last_writer_kernel(int* out) {
   __shared__ int who;
-  who = static_cast<int>(threadIdx.x);  // a race: every thread writes, the schedule decides who is last
+  // Every thread writes, the schedule decides who is last (an exchange, so no race is reported).
+  atomicExch(&who, static_cast<int>(threadIdx.x));
   __syncthreads();
   if (threadIdx.x == 0) *out = who;
 }
@@ -145,6 +146,47 @@ __global__ void cross_block_shared_kernel(int* out) {
   out[blockIdx.x * 32 + threadIdx.x] = s[threadIdx.x];
 }
 
+// ---- shared-memory races ---------------------------------------------------------------------------
+
+// Thread t >= 32 reads the slot thread t - 32 (another warp) wrote; without the barrier, a race.
+__global__ void cross_warp_read_kernel(bool barrier, int* out) {
+  __shared__ int s[64];
+  s[threadIdx.x] = static_cast<int>(threadIdx.x);
+  if (barrier) __syncthreads();
+  out[threadIdx.x] = threadIdx.x >= 32 ? s[threadIdx.x - 32] : 0;
+}
+
+// Lane l > 0 reads the slot lane l - 1 wrote; without the __syncwarp, a race.
+__global__ void lane_neighbour_read_kernel(bool syncwarp, int* out) {
+  __shared__ int s[32];
+  s[threadIdx.x] = static_cast<int>(threadIdx.x) * 10;
+  if (syncwarp) __syncwarp();
+  out[threadIdx.x] = threadIdx.x > 0 ? s[threadIdx.x - 1] : 0;
+}
+
+// Each thread reads its left neighbour's slot, then overwrites its own with no barrier between: the
+// second __syncthreads of a buffer reused in place is missing. (Arrays with computed indices: GCC
+// does not instrument accesses at addresses it knows statically, such as a scalar __shared__.)
+__global__ void overwrite_after_read_kernel(int* out) {
+  __shared__ int s[64];
+  const unsigned t = threadIdx.x;
+  s[t] = static_cast<int>(t);
+  __syncthreads();
+  const int left = s[(t + 63) % 64];
+  s[t] = left * 2;
+  out[t] = left;
+}
+
+// A shared counter every thread increments atomically between two barriers: no race.
+__global__ void shared_counter_kernel(int* out) {
+  __shared__ int count;
+  if (threadIdx.x == 0) count = 0;
+  __syncthreads();
+  atomicAdd(&count, 1);
+  __syncthreads();
+  if (threadIdx.x == 0) *out = count;
+}
+
 __global__ void past_the_end_kernel(int n, int* out) {
   const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
   if (i <= n) out[i] = i;  // <= : one element too many
@@ -193,12 +235,14 @@ std::vector<float> transpose(const std::vector<float>& m, int rows, int cols) {
   return t;
 }
 
-// Launches with an n-int device buffer, then reports the launch.
+// Launches with an n-int device buffer, then reports the launch (and, given `values`, the buffer
+// when the launch succeeded).
 template <typename LaunchFn>
-Outcome with_buffer(size_t n, LaunchFn launch) {
+Outcome with_buffer(size_t n, LaunchFn launch, std::vector<int>* values = nullptr) {
   int* out = device_array<int>(n);
   launch(out);
   const Outcome o = finish();
+  if (o.ok && values != nullptr) *values = download(out, n);
   cudaFree(out);
   return o;
 }
@@ -239,6 +283,30 @@ Outcome write_past_the_end(int n) {
   return with_buffer(static_cast<size_t>(n), [&](int* out) {
     GANTRY_LAUNCH((n + 31) / 32 + 1, 32, 0, nullptr, past_the_end_kernel)(n, out);
   });
+}
+
+Outcome cross_warp_read(bool barrier, std::vector<int>* values) {
+  return with_buffer(
+      64, [&](int* out) { GANTRY_LAUNCH(1, 64, 0, nullptr, cross_warp_read_kernel)
+                          (barrier, out); }, values);
+}
+
+Outcome lane_neighbour_read(bool syncwarp, std::vector<int>* values) {
+  return with_buffer(
+      32, [&](int* out) { GANTRY_LAUNCH(1, 32, 0, nullptr, lane_neighbour_read_kernel)
+                          (syncwarp, out); }, values);
+}
+
+Outcome overwrite_after_read() {
+  return with_buffer(64, [&](int* out) { GANTRY_LAUNCH(1, 64, 0, nullptr, overwrite_after_read_kernel)(out); });
+}
+
+int shared_counter(int threads) {
+  int* out = device_array<int>(1);
+  GANTRY_LAUNCH(1, threads, 0, nullptr, shared_counter_kernel)(out);
+  const int n = finish().ok ? download(out, 1)[0] : -1;
+  cudaFree(out);
+  return n;
 }
 
 Outcome launch_with(unsigned grid, unsigned block, size_t smem) {

@@ -25,6 +25,16 @@ Outcome read_shared_written_by_another_block();        // block 1 reads what onl
 Outcome write_past_the_end(int n);                     // writes out[n] of an n-element allocation
 Outcome launch_with(unsigned grid, unsigned block, size_t smem);
 
+// Shared-memory races (found with the memory checks on), each also run correctly synchronised:
+// 64 threads, thread t >= 32 reads what thread t - 32 wrote, with or without __syncthreads between.
+Outcome cross_warp_read(bool barrier, std::vector<int>* values);
+// 32 lanes, lane l > 0 reads what lane l - 1 wrote, with or without __syncwarp between.
+Outcome lane_neighbour_read(bool syncwarp, std::vector<int>* values);
+// 64 threads each read the slot of thread t - 1, then overwrite their own without a barrier between.
+Outcome overwrite_after_read();
+// `threads` atomicAdds to one shared counter between barriers (no race): the count.
+int shared_counter(int threads);
+
 // The thread that wrote a shared variable last before a barrier: depends on the schedule (a race).
 int last_writer(int threads);
 // A barrier-and-shuffle tree reduction of 0..threads-1 per block plus an atomicAdd over blocks.

@@ -93,8 +93,9 @@ TEST(CudaEmulator, ReadingUnwrittenSharedMemoryIsAnError) {
   EXPECT_TRUE(Mentions(o.error, "uninitialised_shared_kernel"));
   EXPECT_TRUE(Mentions(o.error, "thread (63,0,0)"));
   EXPECT_TRUE(Mentions(o.error, "no thread of this block has written"));
-  if (std::system("addr2line --version > /dev/null 2>&1") == 0)
+  if (std::system("addr2line --version > /dev/null 2>&1") == 0) {
     EXPECT_TRUE(Mentions(o.error, "emulator_test_kernels.cu:" + std::to_string(kUninitialisedSharedLine)));
+  }
 }
 
 TEST(CudaEmulator, SharedMemoryIsPerBlock) {
@@ -103,6 +104,50 @@ TEST(CudaEmulator, SharedMemoryIsPerBlock) {
   EXPECT_TRUE(Mentions(o.error, "cross_block_shared_kernel"));
   EXPECT_TRUE(Mentions(o.error, "block (1,0,0)"));
 }
+
+TEST(CudaEmulator, SharedMemoryRaceAcrossWarpsIsAnErrorUnlessABarrierOrdersIt) {
+  ScheduleGuard g({emu::ScheduleKind::forward, 0});
+  std::vector<int> values;
+  const Outcome racy = cross_warp_read(false, &values);
+  ASSERT_FALSE(racy.ok) << "a read of another warp's write with no __syncthreads between must be reported";
+  EXPECT_TRUE(Mentions(racy.error, "cross_warp_read_kernel"));
+  EXPECT_TRUE(Mentions(racy.error, "shared-memory race"));
+  EXPECT_TRUE(Mentions(racy.error, "thread (32,0,0)"));
+  EXPECT_TRUE(Mentions(racy.error, "thread 0 wrote them"));
+  EXPECT_TRUE(Mentions(racy.error, "then this thread reads them"));
+  const Outcome ordered = cross_warp_read(true, &values);
+  ASSERT_TRUE(ordered.ok) << ordered.error;
+  for (int t = 32; t < 64; ++t) EXPECT_EQ(values[static_cast<size_t>(t)], t - 32);
+}
+
+TEST(CudaEmulator, SharedMemoryRaceInsideAWarpIsAnErrorUnlessSyncwarpOrdersIt) {
+  ScheduleGuard g({emu::ScheduleKind::forward, 0});
+  std::vector<int> values;
+  const Outcome racy = lane_neighbour_read(false, &values);
+  ASSERT_FALSE(racy.ok) << "lanes of one warp are not ordered without __syncwarp (independent thread scheduling)";
+  EXPECT_TRUE(Mentions(racy.error, "lane_neighbour_read_kernel"));
+  EXPECT_TRUE(Mentions(racy.error, "shared-memory race"));
+  const Outcome ordered = lane_neighbour_read(true, &values);
+  ASSERT_TRUE(ordered.ok) << ordered.error;
+  for (int l = 1; l < 32; ++l) EXPECT_EQ(values[static_cast<size_t>(l)], (l - 1) * 10);
+}
+
+// Forward, thread t reads what thread t - 1 just overwrote (read after write); reverse, thread t - 1
+// overwrites what thread t has read (write after read): both are the same missing barrier.
+TEST(CudaEmulator, ReusingABufferWithoutASecondBarrierIsARaceUnderEverySchedule) {
+  const std::pair<emu::ScheduleKind, const char*> cases[] = {{emu::ScheduleKind::forward, "thread 0 wrote them"},
+                                                             {emu::ScheduleKind::reverse, "thread 63 read them"},
+                                                             {emu::ScheduleKind::random, "shared-memory race"}};
+  for (const auto& [kind, message] : cases) {
+    ScheduleGuard g({kind, 5});
+    const Outcome o = overwrite_after_read();
+    ASSERT_FALSE(o.ok);
+    EXPECT_TRUE(Mentions(o.error, "overwrite_after_read_kernel"));
+    EXPECT_TRUE(Mentions(o.error, message));
+  }
+}
+
+TEST(CudaEmulator, SharedAtomicsDoNotRace) { EXPECT_EQ(shared_counter(256), 256); }
 
 TEST(CudaEmulator, OutOfBoundsDeviceWriteNamesKernelAndAllocation) {
   const Outcome o = write_past_the_end(40);

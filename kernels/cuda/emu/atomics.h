@@ -3,13 +3,19 @@
 // at a time, so a plain read-modify-write is indivisible here.
 #include <type_traits>
 
+#include "kernels/cuda/emu/thread_state.h"
+
 namespace gantry::emu {
 
-// Replaces *address by update(*address) and returns the old value.
+// Replaces *address by update(*address) and returns the old value. Marked atomic for the race
+// check: atomics on the same address never race with one another.
 template <typename T, typename Update>
 std::enable_if_t<std::is_arithmetic_v<T>, T> read_modify_write(T* address, Update update) {
+  ThreadState* t = gantry_emu_current_thread;
+  if (t != nullptr) t->atomic = true;
   const T old = *address;
   *address = static_cast<T>(update(old));
+  if (t != nullptr) t->atomic = false;
   return old;
 }
 

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "kernels/cuda/emu/memory_checks.h"
+
 __thread gantry::emu::ThreadState* gantry_emu_current_thread = nullptr;
 
 namespace gantry::emu {
@@ -128,6 +130,7 @@ void BlockRunner::warp_arrive(uint32_t mask, const SourceSite& site) {
   w.site = site;
   w.arrived |= bit;
   if ((w.arrived & mask) == mask) {  // the last lane releases the others and carries on
+    join_lane_clocks(first_lane, mask);
     for (int l = 0; l < kWarpSize; ++l)
       if (mask & (uint32_t{1} << l)) threads_[first_lane + l].status = ThreadStatus::runnable;
     w.arrived = 0;
@@ -137,6 +140,22 @@ void BlockRunner::warp_arrive(uint32_t mask, const SourceSite& site) {
   t.status = ThreadStatus::at_warp_sync;
   t.wait_site = site;
   suspend(t);
+}
+
+// A collective orders what its lanes did before it before what they do after it: each lane's own
+// clock component advances, then every lane takes the elementwise maximum.
+void BlockRunner::join_lane_clocks(int first_lane, uint32_t mask) {
+  uint32_t joined[kWarpSize] = {};
+  for (int l = 0; l < kWarpSize; ++l) {
+    if ((mask & (uint32_t{1} << l)) == 0) continue;
+    uint32_t* clock = threads_[static_cast<size_t>(first_lane + l)].lane_clock;
+    ++clock[l];
+    for (int k = 0; k < kWarpSize; ++k) joined[k] = std::max(joined[k], clock[k]);
+  }
+  for (int l = 0; l < kWarpSize; ++l) {
+    if (mask & (uint32_t{1} << l))
+      std::copy(joined, joined + kWarpSize, threads_[static_cast<size_t>(first_lane + l)].lane_clock);
+  }
 }
 
 std::string BlockRunner::describe_waiting() const {
@@ -174,6 +193,7 @@ void BlockRunner::release_barrier_or_fail() {
   }
   if (!one_site) fail_block("threads wait at different barriers (" + describe_waiting() + ")");
   for (ThreadState& t : threads_) t.status = ThreadStatus::runnable;
+  begin_sync_phase();
 }
 
 void BlockRunner::run(const BlockTask& task, const Schedule& schedule, std::mt19937_64& rng) {

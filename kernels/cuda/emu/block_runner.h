@@ -70,6 +70,7 @@ class BlockRunner {
   void resume(ThreadState& t);
   void suspend(ThreadState& t);
   void release_barrier_or_fail();
+  void join_lane_clocks(int first_lane, uint32_t mask);
   [[noreturn]] void fail_block(const std::string& message);
   std::string describe_waiting() const;
   std::string where(const ThreadState& t) const;

@@ -11,6 +11,7 @@
 
 #include "kernels/cuda/emu/block_runner.h"
 #include "kernels/cuda/emu/device_memory.h"
+#include "kernels/cuda/emu/shared_races.h"
 
 // Linker-defined bounds of the executable's zero-initialised static data.
 extern "C" char __bss_start[];
@@ -21,6 +22,7 @@ namespace gantry::emu {
 namespace {
 
 uint32_t g_epoch = 0;
+uint32_t g_phase = 1;          // 0 marks "no access" in the race shadow
 uint32_t* g_shadow = nullptr;  // one epoch per byte of .bss
 bool g_called = false;         // a callback has run: the kernels are instrumented
 
@@ -37,10 +39,11 @@ uint32_t* shadow() {
   return g_shadow;
 }
 
-// " at file:line" of the access, from addr2line when it is installed (only on a fault), else the
-// code address to give it by hand.
+}  // namespace
+
 std::string code_location(const void* pc) {
   Dl_info info{};
+  if (pc == nullptr) return "";
   if (dladdr(pc, &info) == 0 || info.dli_fname == nullptr) return "";
   std::ostringstream offset;
   offset << "0x" << std::hex
@@ -57,6 +60,8 @@ std::string code_location(const void* pc) {
   }
   return " (code at " + file + "+" + offset.str() + ")";
 }
+
+namespace {
 
 // The live allocation last checked, valid while nothing was freed since.
 struct AllocationCache {
@@ -81,8 +86,10 @@ void check_device(uintptr_t addr, size_t n, bool write, const void* pc) {
 }
 
 void check_shared(uintptr_t addr, size_t n, bool write, const void* pc) {
-  uint32_t* s = shadow() + (addr - reinterpret_cast<uintptr_t>(__bss_start));
+  const size_t offset = addr - reinterpret_cast<uintptr_t>(__bss_start);
+  uint32_t* s = shadow() + offset;
   if (write) {
+    check_shared_race(offset, n, true, g_phase, pc);
     for (size_t i = 0; i < n; ++i) s[i] = g_epoch;
     return;
   }
@@ -94,6 +101,7 @@ void check_shared(uintptr_t addr, size_t n, bool write, const void* pc) {
       current_block().fault(o.str());
     }
   }
+  check_shared_race(offset, n, false, g_phase, pc);
 }
 
 inline void check(uintptr_t addr, size_t n, bool write, const void* pc) {
@@ -115,6 +123,14 @@ void begin_shared_epoch() {
     const size_t bytes = static_cast<size_t>(_end - __bss_start) * sizeof(uint32_t);
     mmap(shadow(), bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
     g_epoch = 1;
+  }
+  begin_sync_phase();
+}
+
+void begin_sync_phase() {
+  if (++g_phase == 0) {  // wrapped: forget every recorded access
+    forget_shared_accesses();
+    g_phase = 1;
   }
 }
 

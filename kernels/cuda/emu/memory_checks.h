@@ -9,13 +9,22 @@
 // static data device code can reach. Each block gets a new epoch, and a per-byte shadow records the
 // epoch of the last write, so nothing is cleared between blocks.
 #include <cstdint>
+#include <string>
 
 namespace gantry::emu {
 
 // True when the running binary's kernels were compiled with the checks.
 bool memory_checks_enabled();
 
-// Starts a new shared-memory epoch: nothing is written yet for the next block.
+// Starts a new shared-memory epoch: nothing is written yet for the next block. Also a new
+// synchronisation phase.
 void begin_shared_epoch();
+// Starts a new synchronisation phase of the running block: a barrier was released, so what its
+// threads did before is ordered before what they do next (shared_races.h).
+void begin_sync_phase();
+
+// " at file:line" of the instrumented access whose return address is `pc` (addr2line when
+// installed), else the code address to give it by hand; empty for a null `pc`.
+std::string code_location(const void* pc);
 
 }  // namespace gantry::emu

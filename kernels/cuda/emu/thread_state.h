@@ -33,6 +33,9 @@ struct ThreadState {
   FiberContext context;
   int stack = -1;  // index into the runner's stack pool while started
   BlockRunner* block = nullptr;
+  bool atomic = false;  // inside an atomic read-modify-write (races with nothing; shared_races.h)
+  // Vector clock over the lanes of its warp, advanced by warp collectives (shared_races.h).
+  uint32_t lane_clock[32] = {};
 };
 
 }  // namespace gantry::emu
