@@ -12,6 +12,7 @@ struct ImageBenchOptions {
   int warmup = 3;
   int runs = 20;
   bool quick = false;  // batch 64 (GAN) and 32 (Inception) only, fewer shapes
+  bool check_only = false;  // every shape shrunk (batch 2, at most 13x13, at most 40 channels), no timing
 };
 
 // Runs the benchmarks on cuda:0, prints their table and returns the records as a JSON array;

@@ -7,8 +7,14 @@
 // The image kernels (convolutions, pooling, attention; tools/kprof/image_bench.h) follow, with ratios
 // to cuDNN when it was found at build time.
 //
-//   gantry-kprof [--json FILE] [--quick] [--runs N] [--images-only]
+// --check-only checks every kernel against the CPU on small shapes and times nothing. It is the only
+// mode of an emulator build (GANTRY_CUDA=EMU, GANTRY_KPROF_EMULATED): the device there is the CPU
+// emulator, whose times say nothing about a GPU, and there is no cuBLAS or cuDNN to compare with.
+//
+//   gantry-kprof [--json FILE] [--quick] [--runs N] [--images-only] [--check-only]
+#if !defined(GANTRY_KPROF_EMULATED)
 #include <cublas_v2.h>
+#endif
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
@@ -36,12 +42,17 @@
 namespace gantry::kprof {
 namespace {
 
+#if defined(GANTRY_KPROF_EMULATED)
+constexpr bool kEmulated = true;
+#else
+constexpr bool kEmulated = false;
 #define KPROF_CUBLAS_CHECK(call)                                                          \
   do {                                                                                    \
     const cublasStatus_t status_ = (call);                                                \
     GANTRY_CHECK(status_ == CUBLAS_STATUS_SUCCESS, "cuBLAS call ", #call, " failed at ", \
                  __FILE__, ":", __LINE__, " with status ", static_cast<int>(status_));    \
   } while (0)
+#endif
 
 const Device kGpu(DeviceType::CUDA, 0);
 
@@ -80,11 +91,20 @@ std::string shape_text(std::initializer_list<int64_t> dims) {
 
 class Profiler {
  public:
-  Profiler(int warmup, int runs, bool quick) : timer_(0, warmup, runs), quick_(quick) {
-    KPROF_CUBLAS_CHECK(cublasCreate(&cublas_));
-    KPROF_CUBLAS_CHECK(cublasSetStream(cublas_, timer_.stream()));
+  Profiler(int warmup, int runs, bool quick, bool check_only)
+      : timer_(0, warmup, runs), quick_(quick), check_only_(check_only) {
+#if !defined(GANTRY_KPROF_EMULATED)
+    if (!check_only_) {
+      KPROF_CUBLAS_CHECK(cublasCreate(&cublas_));
+      KPROF_CUBLAS_CHECK(cublasSetStream(cublas_, timer_.stream()));
+    }
+#endif
   }
-  ~Profiler() { cublasDestroy(cublas_); }
+#if !defined(GANTRY_KPROF_EMULATED)
+  ~Profiler() {
+    if (cublas_) cublasDestroy(cublas_);
+  }
+#endif
 
   void measure_peaks() {
     const size_t bytes = size_t{512} << 20;
@@ -113,6 +133,8 @@ class Profiler {
     std::vector<std::array<int64_t, 3>> shapes = {{512, 512, 512}, {1000, 1000, 1000}, {2048, 2048, 2048},
                                                    {256, 4096, 1024}, {4096, 4096, 4096}};
     if (!quick_) shapes.push_back({8192, 8192, 8192});
+    // Checks only: shapes with partial tiles on every side, small enough for the emulator.
+    if (check_only_) shapes = {{128, 128, 128}, {130, 70, 45}, {33, 257, 96}};
     for (const auto& [m, n, k] : shapes) {
       GemmBuffers buf(m, n, k, 11);
       const Tensor reference = matmul(buf.a_host, buf.b_host);
@@ -126,7 +148,7 @@ class Profiler {
         const double tolerance = precision == cuda::MatmulPrecision::exact ? 1e-4
                                  : precision == cuda::MatmulPrecision::tf32 ? 5e-3 : 3e-2;
         r.passed = r.max_rel_error <= tolerance;
-        if (r.passed) {
+        if (r.passed && !check_only_) {
           r.ms = timer_.median_ms([&] { run_ours(buf, precision); });
           r.rate = 2.0 * m * n * k / (r.ms * 1e9);
           const double peak = precision == cuda::MatmulPrecision::exact  ? peaks_.sgemm_tflops
@@ -144,6 +166,7 @@ class Profiler {
   void profile_memory_bound() {
     std::vector<std::pair<int64_t, int64_t>> shapes = {{1024, 1024}, {4096, 4099}, {8191, 8193}};
     if (!quick_) shapes.push_back({16384, 16385});
+    if (check_only_) shapes = {{33, 65}, {257, 129}};
     NoGradGuard no_grad;
     for (const auto& [rows, cols] : shapes) {
       const int64_t n = rows * cols;
@@ -162,7 +185,7 @@ class Profiler {
   }
 
   void profile_adam() {
-    const int64_t tensors = 64, each = quick_ ? 16 * 1024 : 256 * 1024 + 7;
+    const int64_t tensors = check_only_ ? 5 : 64, each = check_only_ ? 1000 + 7 : quick_ ? 16 * 1024 : 256 * 1024 + 7;
     AdamHyper h{1e-3, 0.9, 0.999, 1e-8, 0.01, false};
     std::vector<AdamSlot> host, device;
     for (int64_t i = 0; i < tensors; ++i) {
@@ -183,7 +206,7 @@ class Profiler {
     r.unit = "GB/s";
     for (int64_t i = 0; i < tensors; ++i) r.max_rel_error = std::max(r.max_rel_error, max_rel_error(device[i].param, host[i].param));
     r.passed = r.max_rel_error <= 1e-5;
-    if (r.passed) {
+    if (r.passed && !check_only_) {
       r.ms = timer_.median_ms([&] { adam_kernel(DeviceType::CUDA, h, device); });
       r.rate = 7.0 * tensors * each * sizeof(float) / (r.ms * 1e6);  // read p g m v, write p m v
       r.pct_of_peak = 100 * r.rate / peaks_.copy_gbs;
@@ -192,7 +215,7 @@ class Profiler {
   }
 
   void profile_kcenter() {
-    const int64_t n = 2048, d = 32, k = 256;
+    const int64_t n = check_only_ ? 300 : 2048, d = check_only_ ? 7 : 32, k = check_only_ ? 40 : 256;
     const Tensor points = random_tensor({n, d}, 31);
     const std::vector<int64_t> expected = train::greedy_k_center<float>(points.data_ptr<float>(), n, d, k, 0);
     const Tensor pd = points.to(kGpu);
@@ -202,7 +225,7 @@ class Profiler {
     r.unit = "GB/s";
     r.passed = to_vector<int64_t>(cuda::kcenter_select(pd, k, 0)) == expected;
     r.max_rel_error = r.passed ? 0 : 1;
-    if (r.passed) {
+    if (r.passed && !check_only_) {
       r.ms = timer_.median_ms([&] { (void)cuda::kcenter_select(pd, k, 0); });
       r.rate = double(k) * n * d * sizeof(float) / (r.ms * 1e6);  // points re-read per round
       r.pct_of_peak = 100 * r.rate / peaks_.copy_gbs;
@@ -211,6 +234,13 @@ class Profiler {
   }
 
   void print_table() const {
+    if (check_only_) {
+      std::printf("%-22s %-18s %-6s %10s\n", "kernel", "shape", "check", "rel.err");
+      for (const Record& r : records_)
+        std::printf("%-22s %-18s %-6s %10.2e\n", r.kernel.c_str(), r.shape.c_str(), r.passed ? "ok" : "FAIL",
+                    r.max_rel_error);
+      return;
+    }
     std::printf("device peaks: copy %.1f GB/s | cuBLAS SGEMM %.1f, TF32 %.1f, BF16 %.1f TFLOP/s\n\n", peaks_.copy_gbs,
                 peaks_.sgemm_tflops, peaks_.tf32_tflops, peaks_.bf16_tflops);
     std::printf("%-22s %-18s %-6s %10s %10s %-8s %8s %9s %10s\n", "kernel", "shape", "check", "rel.err", "ms", "unit",
@@ -230,6 +260,8 @@ class Profiler {
     GANTRY_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
     nlohmann::json j;
     j["device"] = prop.name;
+    j["emulated"] = kEmulated;
+    j["check_only"] = check_only_;
     j["l2_bytes"] = timer_.l2_bytes();
     j["peaks"] = {{"copy_gbs", peaks_.copy_gbs}, {"cublas_sgemm_tflops", peaks_.sgemm_tflops},
                   {"cublas_tf32_tflops", peaks_.tf32_tflops}, {"cublas_bf16_tflops", peaks_.bf16_tflops}};
@@ -297,6 +329,10 @@ class Profiler {
 
   // Row-major C = A B is column-major C^T = B^T A^T: swap the operands and m/n.
   double time_cublas(GemmBuffers& buf, cuda::MatmulPrecision precision) {
+#if defined(GANTRY_KPROF_EMULATED)
+    (void)buf, (void)precision;
+    GANTRY_FAIL("gantry-kprof: no cuBLAS in an emulator build");
+#else
     const float alpha = 1, beta = 0;
     const int m = static_cast<int>(buf.m), n = static_cast<int>(buf.n), k = static_cast<int>(buf.k);
     float* c = buf.c.data_ptr<float>();
@@ -319,6 +355,7 @@ class Profiler {
     const double ms = timer_.median_ms(call);
     KPROF_CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH));
     return ms;
+#endif
   }
 
   void add_memory_record(const std::string& kernel, int64_t rows, int64_t cols, double bytes,
@@ -329,7 +366,7 @@ class Profiler {
     r.unit = "GB/s";
     r.max_rel_error = max_rel_error(op(), reference);
     r.passed = r.max_rel_error <= 1e-5;
-    if (r.passed) {
+    if (r.passed && !check_only_) {
       r.ms = timer_.median_ms([&] { (void)op(); });
       r.rate = bytes / (r.ms * 1e6);
       r.pct_of_peak = 100 * r.rate / peaks_.copy_gbs;
@@ -338,15 +375,17 @@ class Profiler {
   }
 
   KernelTimer timer_;
-  bool quick_;
+  bool quick_, check_only_;
+#if !defined(GANTRY_KPROF_EMULATED)
   cublasHandle_t cublas_ = nullptr;
+#endif
   Peaks peaks_;
   std::vector<Record> records_;
 };
 
 int run(int argc, char** argv) {
   std::string json_path;
-  bool quick = false, images_only = false;
+  bool quick = false, images_only = false, check_only = kEmulated;
   int runs = 20;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -354,8 +393,9 @@ int run(int argc, char** argv) {
     else if (arg == "--quick") quick = true;
     else if (arg == "--runs" && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
     else if (arg == "--images-only") images_only = true;
+    else if (arg == "--check-only") check_only = true;
     else {
-      std::fprintf(stderr, "usage: gantry-kprof [--json FILE] [--quick] [--runs N] [--images-only]\n");
+      std::fprintf(stderr, "usage: gantry-kprof [--json FILE] [--quick] [--runs N] [--images-only] [--check-only]\n");
       return 2;
     }
   }
@@ -364,9 +404,15 @@ int run(int argc, char** argv) {
                          "needs a GPU\n");
     return 3;
   }
-  Profiler profiler(/*warmup=*/3, runs, quick);
+  if (kEmulated)
+    std::printf(
+        "gantry-kprof: the device is the CPU emulator (GANTRY_CUDA=EMU): correctness checks against the CPU "
+        "backend only, no timings (nothing here is a GPU result)\n\n");
+  else if (check_only)
+    std::printf("gantry-kprof: --check-only: correctness checks against the CPU backend, no timings\n\n");
+  Profiler profiler(/*warmup=*/3, runs, quick, check_only);
   if (!images_only) {
-    profiler.measure_peaks();
+    if (!check_only) profiler.measure_peaks();
     profiler.profile_gemms();
     profiler.profile_memory_bound();
     profiler.profile_adam();
@@ -374,7 +420,7 @@ int run(int argc, char** argv) {
     profiler.print_table();
   }
   bool images_passed = true;
-  const nlohmann::json images = profile_image_kernels({/*warmup=*/3, runs, quick}, images_passed);
+  const nlohmann::json images = profile_image_kernels({/*warmup=*/3, runs, quick, check_only}, images_passed);
   if (!json_path.empty()) {
     std::ofstream out(json_path);
     GANTRY_CHECK(out.good(), "gantry-kprof: cannot write ", json_path);
