@@ -1,10 +1,11 @@
-#include "kernels/cuda/runtime.h"
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <vector>
+
+#include "engine/core/cuda_emulation.h"
+#include "kernels/cuda/runtime.h"
 
 namespace gantry::cuda {
 
@@ -222,6 +223,9 @@ unsigned int grid_for(long long n, int threads) {
 namespace {
 [[maybe_unused]] const bool g_registered = [] {
   register_cuda_device_count(&device_count);
+#if defined(GANTRY_CUDA_EMU)
+  register_cuda_device_emulated();
+#endif
   return true;
 }();
 }  // namespace

@@ -9,6 +9,11 @@
 // gradcheck_parameters(loss, params): the same comparison for tensors that a scalar loss() reads
 // without taking them as arguments (a module's parameters), perturbing them in place and restoring
 // them; loss() must be deterministic (e.g. a spectrally normalised layer in eval mode).
+//
+// On the CPU emulator of the CUDA device (cuda_device_is_emulated()), where every evaluation runs
+// the kernels thread by thread, tensors on the device are checked at `emulated_elements` positions
+// spread evenly over each (its first and last included) instead of at every element; the CPU instance
+// of the same test, and a real GPU, check them all.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -27,6 +32,7 @@ struct GradCheckOptions {
   std::vector<double> kinks;
   double kink_range = 1e-3;
   uint64_t seed = 1234;
+  int64_t emulated_elements = 32;
 };
 
 using TensorFn = std::function<Tensor(const TensorList&)>;

@@ -103,6 +103,27 @@ TEST_P(AutogradTest, GradientPenaltyStyleDoubleBackward) {
       {x, w}));
 }
 
+// The checker itself: x + (x m - detach(x m)) has the value x but the gradient 1 + m, so with a mask m
+// that is 1 at one element the analytic gradient is wrong there alone. Every device must catch it at
+// the first and at the last element (on the emulated CUDA device, which checks a spread subset, too).
+TEST_P(AutogradTest, GradcheckCatchesAGradientWrongAtOneElement) {
+  const int64_t n = 1000;
+  for (const int64_t wrong : {int64_t{0}, n - 1}) {
+    std::vector<double> m(static_cast<size_t>(n), 0.0);
+    m[static_cast<size_t>(wrong)] = 1.0;
+    const Tensor mask = from_vector(m, {n}).to(device());
+    const auto fn = [&](const TensorList& t) {
+      const Tensor xm = mul(t[0], mask);
+      return add(t[0], sub(xm, xm.detach()));
+    };
+    const Tensor x = random_uniform({n}, 75, -1, 1, DType::f64, device()).set_requires_grad();
+    const ::testing::AssertionResult r = gradcheck(fn, {x});
+    EXPECT_FALSE(r) << "element " << wrong;
+    EXPECT_NE(std::string(r.message()).find("element " + std::to_string(wrong) + ":"), std::string::npos)
+        << r.message();
+  }
+}
+
 // x^3 with a backward rule that is "a fused kernel": it computes 3 x^2 g without recording, the way a
 // hand-written backward kernel would.
 Tensor cube_once_differentiable(const Tensor& x) {
