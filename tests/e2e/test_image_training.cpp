@@ -13,6 +13,7 @@
 #include "engine/io/safetensors.h"
 #include "tests/support/dataset_requirement.h"
 #include "tests/support/image_files.h"
+#include "tests/support/step_trace.h"
 #include "tests/support/temp_folder.h"
 #include "train/checkpoint.h"
 #include "train/checkpoint_rotation.h"
@@ -52,19 +53,12 @@ image::ImageTrainConfig tiny_run(const std::string& model, const std::string& da
   return c;
 }
 
-struct Recorded {
-  std::vector<double> d_losses, g_losses;
-  std::vector<int64_t> ks;
-};
+using Recorded = testing::StepTrace;
 
 Recorded train_recording(const image::ImageTrainConfig& c, image::ImageRunOptions options) {
   Recorded r;
   options.messages = nullptr;
-  options.on_step = [&](const train::GanStepStats& s) {
-    r.d_losses.push_back(s.critic_loss);
-    r.g_losses.push_back(s.generator_loss);
-    r.ks.push_back(s.k);
-  };
+  options.on_step = r.recorder();
   image::run_image_training(c, options);
   return r;
 }
@@ -99,17 +93,17 @@ TEST_P(ImageTrainingByModel, ResumeIsBitIdenticalToAnUninterruptedRun) {
   image::ImageRunOptions first;
   first.stop_after = 7;  // not a multiple of checkpoint_every: the final checkpoint is at 7
   const Recorded head = train_recording(c, first);
-  ASSERT_EQ(head.d_losses.size(), 7u);
+  ASSERT_EQ(head.critic.size(), 7u);
   image::ImageRunOptions resume;
   resume.resume = true;
   const Recorded tail = train_recording(c, resume);
-  ASSERT_EQ(tail.d_losses.size(), 5u);
+  ASSERT_EQ(tail.critic.size(), 5u);
   for (size_t i = 0; i < 12; ++i) {
     const Recorded& part = i < 7 ? head : tail;
     const size_t j = i < 7 ? i : i - 7;
-    EXPECT_EQ(straight.d_losses[i], part.d_losses[j]) << "critic loss of step " << i + 1;
-    EXPECT_EQ(straight.g_losses[i], part.g_losses[j]) << "generator loss of step " << i + 1;
-    EXPECT_EQ(straight.ks[i], part.ks[j]) << "k of step " << i + 1;
+    EXPECT_EQ(straight.critic[i], part.critic[j]) << "critic loss of step " << i + 1;
+    EXPECT_EQ(straight.generator[i], part.generator[j]) << "generator loss of step " << i + 1;
+    EXPECT_EQ(straight.k[i], part.k[j]) << "k of step " << i + 1;
   }
   expect_identical_checkpoints(tmp.sub("straight/checkpoint.safetensors"),
                                tmp.sub("interrupted/checkpoint.safetensors"));
@@ -140,9 +134,9 @@ TEST(ImageTraining, AClassConditionalRunOnMnistResumesBitIdentically) {
     image::ImageRunOptions resume;
     resume.resume = true;
     const Recorded tail = train_recording(c, resume);
-    ASSERT_EQ(head.d_losses.size() + tail.d_losses.size(), 6u) << model;
+    ASSERT_EQ(head.critic.size() + tail.critic.size(), 6u) << model;
     for (size_t i = 0; i < 6; ++i)
-      EXPECT_EQ(straight.g_losses[i], i < 3 ? head.g_losses[i] : tail.g_losses[i - 3]) << model << " step " << i + 1;
+      EXPECT_EQ(straight.generator[i], i < 3 ? head.generator[i] : tail.generator[i - 3]) << model << " step " << i + 1;
     expect_identical_checkpoints(tmp.sub(std::string(model) + "_straight/checkpoint.safetensors"),
                                  tmp.sub(std::string(model) + "_interrupted/checkpoint.safetensors"));
   }
