@@ -8,7 +8,7 @@
 # arguments go to ctest, e.g. `bash scripts/sanitize.sh -R Autograd`.
 #   [GENERATOR="Unix Makefiles"] [GANTRY_CUDA=OFF] [CXX=clang++] [FUZZ_HARNESSES=ON] bash scripts/sanitize.sh [ctest arguments]
 # CXX picks the compiler (default: CMake's choice, g++). FUZZ_HARNESSES=ON (needs clang) also builds
-# the libFuzzer harnesses of tests/fuzz in the same tree, the engine instrumented for them, so that
+# the libFuzzer harnesses of tests/fuzz in the same tree, the parser sources instrumented for them, so that
 # `scripts/fuzz.sh --build build-asan` runs them without compiling the engine a third time.
 # GANTRY_CUDA=AUTO with nvcc off PATH (as scripts/test.sh runs it) also checks that AUTO skips the CUDA
 # backend when there is no nvcc: the configure fails if it is found.

@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(cmake ninja-build make g++ pkg-config libopenblas-dev libopenblas0-pthread nlohmann-json3-dev
           zlib1g-dev googletest libgtest-dev clang-format git
-          clang libclang-rt-14-dev llvm)  # clang, libFuzzer, llvm-symbolizer: the sanitizer build, scripts/fuzz.sh
+          clang libclang-rt-14-dev llvm  # clang, libFuzzer, llvm-symbolizer: the sanitizer build, scripts/fuzz.sh
+          ccache binutils)  # the builds of scripts/test.sh share a compiler cache; addr2line for emulator faults
 if [ "${GANTRY_WITH_TORCH:-0}" = 1 ]; then packages+=(python3-torch python3-numpy); fi
 
 missing=()

@@ -6,18 +6,31 @@
 #     golden-file, CLI, end-to-end training and `consumer` tests (a small
 #     project built against an installed gantry and through add_subdirectory); CUDA tests skip visibly
 #     without a GPU;
-#  2. the sanitizer build (scripts/sanitize.sh: clang, AddressSanitizer + UndefinedBehaviorSanitizer,
+#  2. the CUDA suite on the CPU emulator (scripts/emulator-tests.sh: the CUDA backend built for the
+#     emulator in build-emu, docs/cuda-emulator.md), under the forward and a seeded random thread
+#     schedule: every CUDA test instance that skips in the main build, the trainers on cuda against
+#     the CPU, the emulator's own checks (barriers, races, memory) and the profiler's check mode;
+#     ccache (set up here) gives the emulator build the main build's objects for the non-CUDA code;
+#  3. the sanitizer build (scripts/sanitize.sh: clang, AddressSanitizer + UndefinedBehaviorSanitizer,
 #     Unix Makefiles, nvcc taken off PATH so GANTRY_CUDA=AUTO must skip the CUDA backend) and the same
 #     suite there, where any sanitizer report fails;
-#  3. the parsers' libFuzzer harnesses (scripts/fuzz.sh), built in the sanitizer build's tree (its
-#     engine carries their coverage instrumentation: one sanitized engine build serves both), each run
+#  4. the parsers' libFuzzer harnesses (scripts/fuzz.sh), built in the sanitizer build's tree (its
+#     parser sources carry their coverage instrumentation: one sanitized engine build serves both), each run
 #     for 20 s from its committed seed corpus; any crash, hang, leak or report fails.
-# So every change is compiled by GCC (main) and clang (sanitizers, fuzzing).
+# So every change is compiled by GCC (main, emulator) and clang (sanitizers, fuzzing).
 # Every stage runs even when an earlier one fails; the exit status is non-zero when any did. Each stage's
 # wall time is printed as it ends and in a summary at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-deps.sh || exit 1
+
+# One compiler cache for every build below (kept in build-ccache/ unless CCACHE_DIR is set): the
+# emulator build then compiles only what differs from the main build. Paths are hashed relative to
+# the checkout, so a cache carried between checkouts still hits.
+if command -v ccache >/dev/null; then
+  export CCACHE_DIR="${CCACHE_DIR:-$PWD/build-ccache}" CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+  export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_CUDA_COMPILER_LAUNCHER=ccache
+fi
 
 # PATH without the folders that hold nvcc (system folders stay: the configure then fails loudly).
 path_without_nvcc() {
@@ -59,6 +72,11 @@ else
   status=1
   stage_done "main build (failed)"
 fi
+echo "== CUDA suite on the CPU emulator (GANTRY_CUDA=EMU), schedules forward and random"
+# The random schedule's seed changes from run to run (printed, to replay a failure).
+bash scripts/emulator-tests.sh || status=1
+slowest_tests build-emu
+stage_done "emulator build and CUDA suite"
 echo "== sanitizer build (Unix Makefiles, no nvcc on PATH) and tests"
 # The learning checks (minutes of training each) are left out here: under the sanitizers they take most
 # of the stage's time (the MoG one alone 400 s), and the same code runs there in the short mog and image
