@@ -21,11 +21,14 @@ namespace {
 // One access to a byte, 8 bytes so that the shadow of a tile stays in cache: the phase it happened
 // in (0: none), the thread (10 bits: at most 1024 threads) and that thread's own warp-clock component
 // (22 bits; it counts the collectives of the block so far, far fewer than 4M in any kernel).
+constexpr int kClockBits = 22;
+constexpr uint32_t kClockMask = (uint32_t{1} << kClockBits) - 1;
+
 struct Access {
   uint32_t phase = 0;
   uint32_t thread_clock = 0;
-  int thread() const { return static_cast<int>(thread_clock >> 22); }
-  uint32_t clock() const { return thread_clock & ((uint32_t{1} << 22) - 1); }
+  int thread() const { return static_cast<int>(thread_clock >> kClockBits); }
+  uint32_t clock() const { return thread_clock & kClockMask; }
 };
 
 // Per byte of .bss: the last write and up to two reads since, by different threads.
@@ -71,7 +74,7 @@ inline bool ordered(const Access& earlier, const ThreadState& t, uint32_t phase)
   if (earlier.phase != phase) return true;  // another block, or a barrier since (phases only grow)
   const int other = earlier.thread();
   if (other == t.linear) return true;
-  return other / kWarpSize == t.warp && (t.lane_clock[other % kWarpSize] & ((uint32_t{1} << 22) - 1)) > earlier.clock();
+  return other / kWarpSize == t.warp && (t.lane_clock[other % kWarpSize] & kClockMask) > earlier.clock();
 }
 
 [[noreturn]] void report(const Access& earlier, const void* earlier_pc, bool earlier_wrote, bool write,
@@ -116,7 +119,7 @@ void check_shared_race(size_t offset, size_t n, bool write, uint32_t phase, cons
   ThreadState& t = current_thread();
   if (t.atomic) return;
   Shadows& s = shadows();
-  const Access now{phase, (static_cast<uint32_t>(t.linear) << 22) | (t.lane_clock[t.lane] & ((uint32_t{1} << 22) - 1))};
+  const Access now{phase, (static_cast<uint32_t>(t.linear) << kClockBits) | (t.lane_clock[t.lane] & kClockMask)};
   const uintptr_t addr = reinterpret_cast<uintptr_t>(__bss_start) + offset;
   ByteHistory* h = s.history + offset;
   // Bytes accessed together usually share one history: checked once, the outcome copied.
