@@ -18,6 +18,7 @@
 #include "eval/feature_statistics.h"
 #include "eval/frechet_distance.h"
 #include "eval/inception_features.h"
+#include "eval/inception_score.h"
 #include "eval/kernel_inception_distance.h"
 #include "eval/precision_recall.h"
 #include "tests/support/error_matchers.h"
@@ -233,6 +234,62 @@ TEST_F(FidCommand, BadInputIsRefusedWithTheReasonAndWritesNothing) {
       gantry(tmp_, with_network({"fid", "--real", tmp_.sub("a.npz"), "--fake", tmp_.sub("float.npz")}));
   EXPECT_EQ(code, 2);
   EXPECT_NE(out.find("must be uint8 images"), std::string::npos) << out;
+}
+
+// --is on the full network with random weights (tests/data; runs without the shared folder): the score
+// of --fake equals the library's on the same logits, shuffled as torch-fidelity does; it is refused off
+// pool3, with more splits than images, and its options without --is. (Every image is a full Inception
+// forward pass: the sanitizer build leaves this test out, scripts/test.sh.)
+TEST(FidCommandInceptionScore, EqualsTheLibrarysOnTheSameLogits) {
+  TempFolder tmp("fid_is");
+  fs::create_directories(tmp.path());
+  const std::string weights = std::string(GANTRY_TEST_DATA_DIR) + "/fid_inception_random_legacy.pth";
+  write_images_npz(tmp.sub("a.npz"), 2, 24, 1);
+  const Tensor b = write_images_npz(tmp.sub("b.npz"), 4, 24, 2);
+  const std::vector<std::string> common = {"fid",       "--real",       tmp.sub("a.npz"), "--fake", tmp.sub("b.npz"),
+                                           "--weights", weights,        "--batch",        "2",      "--quiet",
+                                           "--is",      "--is-shuffle", "--is-splits",    "2"};
+  std::vector<std::string> args = common;
+  args.insert(args.end(), {"--out", tmp.sub("is.json")});
+  auto [code, out] = gantry(tmp, args);
+  ASSERT_EQ(code, 0) << out;
+  eval::InceptionFeatureExtractor ex(eval::load_weights_for_layer(weights, eval::InceptionLayer::pool3),
+                                     eval::InceptionLayer::pool3, kCPU, /*batch=*/2);
+  eval::InceptionScoreOptions o;
+  o.splits = 2;
+  o.shuffle = true;
+  const eval::InceptionScore want = eval::inception_score_from_logits(ex.pool3_and_logits(b).second, o);
+  const nlohmann::json r = read_json(tmp.sub("is.json"));
+  // Random weights predict almost uniformly (IS just above 1): compared on IS - 1, the KL part, within
+  // the float32 logits' rounding (another thread count in the process gives other BLAS sums).
+  EXPECT_EQ(r["is"]["metric"], "IS");
+  EXPECT_NEAR(r["is"]["mean"].get<double>() - 1, want.mean - 1, 1e-3 * (want.mean - 1));
+  ASSERT_EQ(r["is"]["split_scores"].size(), 2u);
+  for (size_t i = 0; i < 2; ++i)
+    EXPECT_NEAR(r["is"]["split_scores"][i].get<double>() - 1, want.split_scores[i] - 1,
+                1e-3 * (want.split_scores[i] - 1));
+  EXPECT_EQ(r["is"]["splits"], 2);
+  EXPECT_EQ(r["is"]["images"], 4);
+  EXPECT_NE(r["is"]["order"].get<std::string>().find("torch-fidelity"), std::string::npos);
+  EXPECT_NE(("\n" + out).find("\nIS "), std::string::npos) << out;
+  EXPECT_EQ(r["metric"], "FID");  // the full network: the distance beside it is FID
+  // Off pool3 there are no logits: refused before any image goes through the network.
+  std::tie(code, out) = gantry(tmp, {"fid", "--real", tmp.sub("a.npz"), "--fake", tmp.sub("b.npz"), "--weights",
+                                     weights, "--layer", "mixed_6e", "--is", "--out", tmp.sub("no.json")});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("--layer pool3"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(tmp.sub("no.json")));
+  // More splits than images.
+  args = common;
+  args.back() = "5";
+  std::tie(code, out) = gantry(tmp, args);
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("--is-splits: 5 splits of 4 images"), std::string::npos) << out;
+  // The split options without --is.
+  std::tie(code, out) = gantry(
+      tmp, {"fid", "--real", tmp.sub("a.npz"), "--fake", tmp.sub("b.npz"), "--weights", weights, "--is-splits", "2"});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("need --is"), std::string::npos) << out;
 }
 
 }  // namespace

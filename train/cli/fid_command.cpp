@@ -3,7 +3,8 @@
 // layout. Every number is printed and stored with its protocol (network, weights, layer, resize,
 // both sides' kinds and counts, the generator mode). On a layer other than pool3 the number is a
 // Fréchet distance of other features, named FD_<layer>, never FID. --kid and --prdc add the Kernel
-// Inception Distance and precision, recall, density and coverage on the same features.
+// Inception Distance and precision, recall, density and coverage on the same features; --is the
+// Inception Score of --fake (pool3 network only: it needs the logits).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "engine/io/atomic_file.h"
 #include "eval/frechet_distance.h"
 #include "eval/inception_features.h"
+#include "eval/inception_score.h"
 #include "eval/kernel_inception_distance.h"
 #include "eval/precision_recall.h"
 #include "train/cli/arg_parser.h"
@@ -135,6 +137,27 @@ nlohmann::json prdc_result(const ArgParser& p, const eval::InceptionLayerInfo& l
           {"balls", "closed, radius the distance to the k-th nearest other point of the same set"}};
 }
 
+nlohmann::json inception_score_result(const ArgParser& p, const Tensor& logits) {
+  eval::InceptionScoreOptions o;
+  o.splits = p.int64("is-splits");
+  o.shuffle = p.flag_set("is-shuffle");
+  GANTRY_CHECK(logits.size(0) >= o.splits, "--is-splits: ", o.splits, " splits of ", logits.size(0),
+               " images; give at least as many images as splits (the Inception Score is normally 10 splits of 50,000)");
+  const eval::InceptionScore s = eval::inception_score_from_logits(logits, o);
+  std::printf("IS %.4f +- %.4f (%lld splits of %lld images%s)\n", s.mean, s.std, static_cast<long long>(o.splits),
+              static_cast<long long>(logits.size(0) / o.splits), o.shuffle ? ", shuffled as torch-fidelity does" : "");
+  return {
+      {"metric", "IS"},
+      {"mean", s.mean},
+      {"std", s.std},
+      {"split_scores", s.split_scores},
+      {"splits", o.splits},
+      {"images", logits.size(0)},
+      {"order", o.shuffle ? "np.random.RandomState(2020).permutation (torch-fidelity)" : "input order (the original)"},
+      {"logits", "bias-free: pool3 times fc.weight^T, 1008 classes"},
+      {"std_of", "split scores, population"}};
+}
+
 }  // namespace
 
 int fid_command(const std::vector<std::string>& args) {
@@ -159,7 +182,12 @@ int fid_command(const std::vector<std::string>& args) {
       .option("kid-subsets", "N", "KID: random subsets averaged", "100")
       .option("kid-subset-size", "M", "KID: images per subset (at most the smaller side)", "1000")
       .flag("prdc", "also precision, recall, density and coverage on k-NN balls; both sides must be images")
-      .option("prdc-k", "K", "precision/recall: the k of the k-nearest-neighbour balls", "5");
+      .option("prdc-k", "K", "precision/recall: the k of the k-nearest-neighbour balls", "5")
+      .flag("is",
+            "also the Inception Score of --fake (needs --layer pool3 and the full weights); --fake must be images")
+      .option("is-splits", "N", "IS: the images are cut into N consecutive splits", "10")
+      .flag("is-shuffle",
+            "IS: shuffle first as torch-fidelity does (NumPy RandomState(2020)); default: the original's order");
   add_network_options(p);
   if (!p.parse(args)) return 0;
   GANTRY_CHECK(p.given("real"), "--real: required (a dataset, folder, run or .npz)");
@@ -172,6 +200,13 @@ int fid_command(const std::vector<std::string>& args) {
   GANTRY_CHECK(p.int64("kid-subsets") >= 1, "--kid-subsets: must be >= 1, got ", p.int64("kid-subsets"));
   GANTRY_CHECK(p.int64("kid-subset-size") >= 2, "--kid-subset-size: must be >= 2, got ", p.int64("kid-subset-size"));
   GANTRY_CHECK(p.int64("prdc-k") >= 1, "--prdc-k: must be >= 1, got ", p.int64("prdc-k"));
+  const bool is = p.flag_set("is");
+  GANTRY_CHECK(p.int64("is-splits") >= 1, "--is-splits: must be >= 1, got ", p.int64("is-splits"));
+  GANTRY_CHECK(is || (!p.given("is-splits") && !p.flag_set("is-shuffle")), "--is-splits and --is-shuffle need --is");
+  GANTRY_CHECK(
+      !is || eval::parse_inception_layer(p.str("layer")) == eval::InceptionLayer::pool3,
+      "--is: the Inception Score needs the network's logits, so --layer pool3 and the full weights (got --layer ",
+      p.str("layer"), ")");
   refuse_existing(p, "out");
 
   const auto start = std::chrono::steady_clock::now();
@@ -182,6 +217,7 @@ int fid_command(const std::vector<std::string>& args) {
   fake_options.seed = static_cast<uint64_t>(seed);
   fake_options.use_ema = which == "ema";
   real_options.keep_features = fake_options.keep_features = kid || prdc;
+  fake_options.keep_logits = is;
   const image::FidSource real = image::fid_source_statistics(p.str("real"), extractor, real_options, "--real");
   const image::FidSource fake = image::fid_source_statistics(p.str("fake"), extractor, fake_options, "--fake");
   const eval::FrechetDistance d = eval::frechet_distance(real.stats, fake.stats);
@@ -195,6 +231,7 @@ int fid_command(const std::vector<std::string>& args) {
   nlohmann::json extra = nlohmann::json::object();
   if (kid) extra["kid"] = kernel_distance_result(p, layer, real.features, fake.features);
   if (prdc) extra["prdc"] = prdc_result(p, layer, real.features, fake.features);
+  if (is) extra["is"] = inception_score_result(p, fake.logits);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("  fake: %s\n  real: %s\n", describe_source(fake.protocol).c_str(),
               describe_source(real.protocol).c_str());

@@ -47,21 +47,34 @@ class CountProgress {
   Clock::time_point start_ = Clock::now(), last_ = Clock::now();
 };
 
-// The statistics of a source's feature batches, and the batches themselves when they are kept.
+// Runs the network on a source's image batches: the statistics of their features, and the features and
+// logits themselves when they are kept.
 class FeatureSink {
  public:
-  FeatureSink(int64_t dim, bool keep) : acc_(dim), keep_(keep) {}
-  void add(const Tensor& features) {
+  FeatureSink(eval::InceptionFeatureExtractor& ex, const FidSourceOptions& o)
+      : ex_(ex), acc_(ex.dim()), keep_features_(o.keep_features), keep_logits_(o.keep_logits) {}
+  // images [N, C, H, W] in [0, 1]
+  void add(const Tensor& images) {
+    Tensor features;
+    if (keep_logits_) {
+      auto [pool3, logits] = ex_.pool3_and_logits(images);
+      features = pool3;
+      logits_.push_back(logits);
+    } else {
+      features = ex_.features(images);
+    }
     acc_.add(features);
-    if (keep_) parts_.push_back(features);
+    if (keep_features_) features_.push_back(features);
   }
   const eval::FeatureStatisticsAccumulator& statistics() const { return acc_; }
-  Tensor features() const { return parts_.empty() ? Tensor() : cat(parts_, 0); }
+  Tensor features() const { return features_.empty() ? Tensor() : cat(features_, 0); }
+  Tensor logits() const { return logits_.empty() ? Tensor() : cat(logits_, 0); }
 
  private:
+  eval::InceptionFeatureExtractor& ex_;
   eval::FeatureStatisticsAccumulator acc_;
-  bool keep_;
-  TensorList parts_;
+  bool keep_features_, keep_logits_;
+  TensorList features_, logits_;
 };
 
 eval::FeatureStatistics finish_checked(const eval::FeatureStatisticsAccumulator& acc, const std::string& spec,
@@ -91,17 +104,18 @@ FidSource from_images_npz(const std::string& spec, const Tensor& arr, eval::Ince
                shape_str(arr.shape()));
   const int64_t available = arr.size(0), n = o.count > 0 ? o.count : available;
   GANTRY_CHECK(n <= available, option, ": ", spec, " holds ", available, " images, fewer than the ", n, " asked for");
-  FeatureSink sink(ex.dim(), o.keep_features);
+  FeatureSink sink(ex, o);
   CountProgress progress(spec, n, o.progress);
   for (int64_t at = 0; at < n; at += o.batch) {
     const int64_t k = std::min(o.batch, n - at);
     const Tensor nhwc = arr.narrow(0, at, k);
-    sink.add(ex.features(div(nhwc.permute({0, 3, 1, 2}).to(DType::f32), 255.0)));
+    sink.add(div(nhwc.permute({0, 3, 1, 2}).to(DType::f32), 255.0));
     progress.update(at + k);
   }
   FidSource s;
   s.stats = finish_checked(sink.statistics(), spec, option);
   s.features = sink.features();
+  s.logits = sink.logits();
   s.protocol = {{"spec", spec}, {"kind", "images file"}, {"count", n}, {"subset", n < available ? "first" : "all"}};
   return s;
 }
@@ -118,16 +132,17 @@ FidSource from_run(const std::string& spec, eval::InceptionFeatureExtractor& ex,
   const bool ema = o.use_ema && run.ema;
   if (ema) run = load_image_run(spec, option, /*use_ema=*/true);
   GeneratedImages generated(run.nets, o.seed);
-  FeatureSink sink(ex.dim(), o.keep_features);
+  FeatureSink sink(ex, o);
   CountProgress progress(spec + " (generating)", count, o.progress);
   for (int64_t at = 0; at < count; at += o.batch) {
     const int64_t k = std::min(o.batch, count - at);
-    sink.add(ex.features(plot::images_as_saved_unit_range(generated.next(k).images)));
+    sink.add(plot::images_as_saved_unit_range(generated.next(k).images));
     progress.update(at + k);
   }
   FidSource s;
   s.stats = finish_checked(sink.statistics(), spec, option);
   s.features = sink.features();
+  s.logits = sink.logits();
   s.protocol = {{"spec", spec},
                 {"kind", "run"},
                 {"count", count},
@@ -161,7 +176,7 @@ FidSource from_dataset(const std::string& spec, eval::InceptionFeatureExtractor&
   const std::string cached =
       o.stats_cache.empty() ? "" : (fs::path(o.stats_cache) / ("stats-" + io::fnv1a64_hex(key) + ".npz")).string();
   FidSource s;
-  if (!cached.empty() && fs::exists(cached) && !o.keep_features) {
+  if (!cached.empty() && fs::exists(cached) && !o.keep_features && !o.keep_logits) {
     s.stats = eval::load_statistics_npz(cached, ex.dim());
     s.stats.count = n;
     protocol["cached_statistics"] = cached;
@@ -169,7 +184,7 @@ FidSource from_dataset(const std::string& spec, eval::InceptionFeatureExtractor&
     return s;
   }
   const int64_t c = info.channels, h = info.height, w = info.width;
-  FeatureSink sink(ex.dim(), o.keep_features);
+  FeatureSink sink(ex, o);
   CountProgress progress(info.name, n, o.progress);
   std::vector<uint8_t> pixels(static_cast<size_t>(c * h * w));
   for (int64_t at = 0; at < n; at += o.batch) {
@@ -180,11 +195,12 @@ FidSource from_dataset(const std::string& spec, eval::InceptionFeatureExtractor&
       dataset->read(at + i, pixels.data());
       for (size_t j = 0; j < pixels.size(); ++j) dst[static_cast<size_t>(i) * pixels.size() + j] = pixels[j] / 255.0f;
     }
-    sink.add(ex.features(batch));
+    sink.add(batch);
     progress.update(at + k);
   }
   s.stats = finish_checked(sink.statistics(), spec, option);
   s.features = sink.features();
+  s.logits = sink.logits();
   if (!cached.empty()) {
     fs::create_directories(o.stats_cache);
     eval::save_statistics_npz(cached, s.stats);
@@ -208,6 +224,9 @@ FidSource fid_source_statistics(const std::string& spec, eval::InceptionFeatureE
                                 const FidSourceOptions& options, const char* option) {
   GANTRY_CHECK(!spec.empty(), option, ": expected a dataset, image folder, run, or .npz file");
   GANTRY_CHECK(options.batch >= 1, "--batch: must be >= 1, got ", options.batch);
+  GANTRY_CHECK(!options.keep_logits || features.layer().layer == eval::InceptionLayer::pool3, option,
+               ": the Inception Score needs the network's logits, so --layer pool3 and the full weights (got --layer ",
+               features.layer().name, ")");
   if (spec.ends_with(".npz")) {
     GANTRY_CHECK(fs::exists(spec), option, ": ", spec, " does not exist");
     const auto arrays = io::load_npz(spec);
@@ -220,9 +239,9 @@ FidSource fid_source_statistics(const std::string& spec, eval::InceptionFeatureE
       if (name == "arr_0") return from_images_npz(spec, t, features, options, option);
     }
     if (has_mu && has_sigma) {
-      GANTRY_CHECK(!options.keep_features, option, ": ", spec,
-                   " is a statistics file (mu, sigma only): KID and precision/recall need the images' features; "
-                   "give the images instead (a dataset, folder, run or images .npz)");
+      GANTRY_CHECK(!options.keep_features && !options.keep_logits, option, ": ", spec,
+                   " is a statistics file (mu, sigma only): KID, precision/recall and the Inception Score need the "
+                   "images; give the images instead (a dataset, folder, run or images .npz)");
       return from_statistics_npz(spec, features, option);
     }
     GANTRY_FAIL(option, ": ", spec, " holds neither statistics (mu, sigma) nor images (arr_0); it has: ", members);

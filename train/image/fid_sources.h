@@ -32,16 +32,19 @@ struct FidSourceOptions {
   std::string stats_cache;  // where dataset statistics are cached ("" = not cached)
   bool progress = true;     // a line on stderr every few seconds
   bool keep_features = false;  // also return the features (KID and precision/recall need them)
+  bool keep_logits = false;    // also return the bias-free logits (the Inception Score; pool3 only)
 };
 
 struct FidSource {
   eval::FeatureStatistics stats;
   nlohmann::json protocol;
   Tensor features;  // [N, dim] f32, with keep_features
+  Tensor logits;    // [N, 1008] f32, with keep_logits
 };
 
-// `option` names the command-line option in errors ("--real", "--fake"). With keep_features a
-// statistics file is refused (it holds no features) and a dataset's cached statistics are not used.
+// `option` names the command-line option in errors ("--real", "--fake"). With keep_features or
+// keep_logits a statistics file is refused (it holds neither) and a dataset's cached statistics are not
+// used; keep_logits needs the extractor on pool3 (the full network).
 FidSource fid_source_statistics(const std::string& spec, eval::InceptionFeatureExtractor& features,
                                 const FidSourceOptions& options, const char* option);
 
